@@ -1,0 +1,47 @@
+# The verbs people use. `make run` and `make test` work on a fresh machine with Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: run test lint format worker beat train bench check-worker setup clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+## setup: virtualenv, dependencies, database, demo users and applicants
+setup: $(STAMP)
+	$(MANAGE) migrate --noinput
+	$(MANAGE) setup_demo
+
+## run: set everything up, then the portal on http://127.0.0.1:8000/ and a Celery worker
+run: setup
+	$(BIN)/honcho --procfile Procfile.dev start
+
+## test: the whole suite (pytest); CI runs it twice, on the defaults and on PostgreSQL + Redis
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+worker: $(STAMP)
+	$(BIN)/celery -A creditportal worker --loglevel INFO
+
+check-worker: $(STAMP)
+	$(MANAGE) check_worker
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

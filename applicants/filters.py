@@ -1,0 +1,104 @@
+"""django-filter FilterSets for the applicant and application lists (portal and API)."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from ml.scorecards import SCORECARDS
+
+from .models import Applicant, Application
+
+User = get_user_model()
+
+
+def scorecard_choices() -> list[tuple[str, str]]:
+    return [(key, scorecard.label) for key, scorecard in SCORECARDS.items()]
+
+
+class ApplicantFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search name or reference")
+    status = django_filters.ChoiceFilter(
+        field_name="applications__status",
+        choices=Application.Status.choices,
+        label="Application status",
+        distinct=True,
+    )
+    product = django_filters.ChoiceFilter(
+        field_name="applications__scorecard",
+        choices=scorecard_choices,
+        label="Product",
+        distinct=True,
+    )
+    archived = django_filters.ChoiceFilter(
+        method="filter_archived",
+        choices=[("active", "Active"), ("archived", "Archived"), ("all", "All")],
+        empty_label=None,
+        null_label=None,
+        label="Show",
+    )
+    owner = django_filters.ModelChoiceFilter(
+        queryset=User.objects.filter(is_active=True).order_by("username"), label="Officer"
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("full_name", "name"),
+            ("external_reference", "reference"),
+            ("created_at", "created"),
+            ("updated_at", "updated"),
+        ),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Applicant
+        fields = ["q", "status", "product", "archived", "owner"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(full_name__icontains=value) | Q(external_reference__icontains=value)
+        )
+
+    def filter_archived(self, queryset, name, value):
+        if value == "archived":
+            return queryset.filter(is_archived=True)
+        if value == "all":
+            return queryset
+        return queryset.filter(is_archived=False)
+
+    def filter_queryset(self, queryset):
+        # "Active" is the default view when the archived filter is not given at all.
+        if not self.form.cleaned_data.get("archived"):
+            queryset = queryset.filter(is_archived=False)
+        return super().filter_queryset(queryset)
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search applicant or reference")
+    status = django_filters.ChoiceFilter(choices=Application.Status.choices)
+    product = django_filters.ChoiceFilter(
+        field_name="scorecard", choices=scorecard_choices, label="Product"
+    )
+    owner = django_filters.ModelChoiceFilter(
+        field_name="applicant__owner",
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        label="Officer",
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("created_at", "created"),
+            ("updated_at", "updated"),
+            ("requested_amount", "amount"),
+            ("applicant__full_name", "applicant"),
+        ),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Application
+        fields = ["q", "status", "product", "owner"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(applicant__full_name__icontains=value)
+            | Q(applicant__external_reference__icontains=value)
+        )

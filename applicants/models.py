@@ -1,0 +1,103 @@
+"""Applicants (who is asking) and their applications (what they ask for, with scorecard inputs).
+
+Identity lives in typed columns. The scorecard inputs live in `Application.inputs` as a JSON
+object keyed by the scorecard's field names and validated by that scorecard's schema
+(`ml.schema.validate_inputs`), so one table serves every scorecard.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+def mask_identifier(value: str, visible: int = 4) -> str:
+    """Show only the last characters of an identifier: '••••••0265'."""
+    if not value:
+        return ""
+    shown = value[-visible:] if len(value) > visible else ""
+    return "•" * (len(value) - len(shown)) + shown
+
+
+class Applicant(models.Model):
+    full_name = models.CharField(max_length=200)
+    external_reference = models.CharField(
+        max_length=64,
+        unique=True,
+        help_text="The lender's own customer reference; unique across the lender.",
+    )
+    date_of_birth = models.DateField(null=True, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    national_id = models.CharField(
+        max_length=32, blank=True, help_text="Stored in full, only ever shown masked."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applicants"
+    )
+    is_archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["full_name", "id"]
+        permissions = [
+            ("view_all_applicants", "Can see every officer's applicants"),
+            ("reassign_applicant", "Can reassign an applicant to another officer"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "is_archived"]),
+            models.Index(fields=["updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.external_reference})"
+
+    @property
+    def national_id_masked(self) -> str:
+        return mask_identifier(self.national_id)
+
+
+class Application(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        SCORED = "scored", "Scored"
+        DECIDED = "decided", "Decided"
+
+    applicant = models.ForeignKey(Applicant, on_delete=models.PROTECT, related_name="applications")
+    # The scorecard key (e.g. "card_default"). Not a choices field: scorecards are declared in
+    # ml/ and may be added without a migration; services validate the key.
+    scorecard = models.CharField(max_length=64)
+    requested_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    term_months = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(480)]
+    )
+    purpose = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    inputs = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requested_amount__gt=0), name="application_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(term_months__gte=1, term_months__lte=480),
+                name="application_term_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted", "scored", "decided"]),
+                name="application_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "scorecard"])]
+
+    def __str__(self) -> str:
+        return f"Application #{self.pk} of {self.applicant.full_name}"

@@ -1,0 +1,149 @@
+"""Writes on applicants and applications. Every business rule of this app lives here."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from creditportal.errors import ApplicationError
+from creditportal.roles import can_reassign_applicants
+from ml.schema import validate_inputs
+from ml.scorecards import get_scorecard
+
+from .models import Applicant, Application
+
+User = get_user_model()
+
+APPLICANT_FIELDS = ("full_name", "external_reference", "date_of_birth", "email", "phone")
+APPLICATION_FIELDS = ("requested_amount", "term_months", "purpose")
+EDITABLE_STATUSES = (
+    Application.Status.DRAFT,
+    Application.Status.SUBMITTED,
+    Application.Status.SCORED,
+)
+
+
+def applicant_create(*, owner, data: dict[str, Any]) -> Applicant:
+    applicant = Applicant(owner=owner)
+    _assign(applicant, data, APPLICANT_FIELDS + ("national_id",))
+    applicant.full_clean()
+    applicant.save()
+    return applicant
+
+
+def applicant_update(*, applicant: Applicant, data: dict[str, Any]) -> Applicant:
+    """Change identity fields; a blank national id in `data` keeps the stored one."""
+    _assign(applicant, data, APPLICANT_FIELDS)
+    if data.get("national_id"):
+        applicant.national_id = data["national_id"]
+    applicant.full_clean()
+    applicant.save()
+    return applicant
+
+
+def applicant_set_archived(*, applicant: Applicant, archived: bool) -> Applicant:
+    applicant.is_archived = archived
+    applicant.save(update_fields=["is_archived", "updated_at"])
+    return applicant
+
+
+def applicant_reassign(*, applicant: Applicant, new_owner, by) -> Applicant:
+    if not can_reassign_applicants(by):
+        raise ApplicationError("Only a credit manager can reassign an applicant.")
+    if not new_owner.is_active or not new_owner.has_perm("applicants.add_applicant"):
+        raise ValidationError({"owner": "Choose an active user who can manage applicants."})
+    applicant.owner = new_owner
+    applicant.save(update_fields=["owner", "updated_at"])
+    return applicant
+
+
+def scorecard_inputs_validate(
+    *, scorecard_key: str, inputs: dict[str, Any], partial: bool
+) -> dict[str, Any]:
+    """Validate inputs against the scorecard's schema; return the coerced values.
+
+    Raises ValidationError keyed by field name, each message naming the rule broken.
+    """
+    try:
+        scorecard = get_scorecard(scorecard_key)
+    except KeyError:
+        raise ValidationError({"scorecard": f"Unknown product '{scorecard_key}'."}) from None
+    result = validate_inputs(scorecard, inputs, partial=partial)
+    if not result.is_valid:
+        raise ValidationError(result.errors)
+    return {name: value for name, value in result.values.items() if value is not None}
+
+
+@transaction.atomic
+def application_create(
+    *,
+    applicant: Applicant,
+    by,
+    scorecard_key: str,
+    data: dict[str, Any],
+    inputs: dict[str, Any],
+    submit: bool = False,
+) -> Application:
+    if applicant.is_archived:
+        raise ApplicationError("This applicant is archived; restore them to add an application.")
+    application = Application(applicant=applicant, created_by=by, scorecard=scorecard_key)
+    _assign(application, data, APPLICATION_FIELDS)
+    application.inputs = scorecard_inputs_validate(
+        scorecard_key=scorecard_key, inputs=inputs, partial=not submit
+    )
+    application.status = Application.Status.SUBMITTED if submit else Application.Status.DRAFT
+    application.full_clean()
+    application.save()
+    return application
+
+
+@transaction.atomic
+def application_update(
+    *,
+    application: Application,
+    data: dict[str, Any],
+    inputs: dict[str, Any],
+    submit: bool = False,
+) -> Application:
+    """Change an undecided application. Changing a scored one sends it back to submitted."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status not in EDITABLE_STATUSES:
+        raise ApplicationError(
+            "This application has been decided and can no longer be changed; "
+            "a credit manager must reopen it first."
+        )
+    keep_submitted = application.status != Application.Status.DRAFT
+    before = (application.requested_amount, application.term_months, application.inputs)
+    _assign(application, data, APPLICATION_FIELDS)
+    application.inputs = scorecard_inputs_validate(
+        scorecard_key=application.scorecard,
+        inputs=inputs,
+        partial=not (submit or keep_submitted),
+    )
+    changed = before != (application.requested_amount, application.term_months, application.inputs)
+    submitting_draft = submit and application.status == Application.Status.DRAFT
+    rescoring_needed = changed and application.status == Application.Status.SCORED
+    if submitting_draft or rescoring_needed:
+        application.status = Application.Status.SUBMITTED
+    application.full_clean()
+    application.save()
+    return application
+
+
+def application_submit(*, application: Application) -> Application:
+    """Move a draft to submitted once every required input is present and valid."""
+    if application.status != Application.Status.DRAFT:
+        raise ApplicationError(f"Only a draft can be submitted; this one is {application.status}.")
+    scorecard_inputs_validate(
+        scorecard_key=application.scorecard, inputs=application.inputs, partial=False
+    )
+    application.status = Application.Status.SUBMITTED
+    application.save(update_fields=["status", "updated_at"])
+    return application
+
+
+def _assign(instance, data: dict[str, Any], fields: tuple[str, ...]) -> None:
+    for field in fields:
+        if field in data:
+            setattr(instance, field, data[field])

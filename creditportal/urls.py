@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from . import views
+
+admin.site.site_header = "CreditPortal administration"
+admin.site.site_title = "CreditPortal admin"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="applicants:list"), name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health/", views.health, name="health"),
+    path("admin/", admin.site.urls),
+    path("", include("applicants.urls")),
+]
+
+handler404 = "creditportal.views.page_not_found"
+handler403 = "creditportal.views.permission_denied"
+handler500 = "creditportal.views.server_error"

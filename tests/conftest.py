@@ -1,0 +1,107 @@
+"""Fixtures shared by the whole suite: users in each role, applicants, a Celery worker."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from creditportal.celery import app as celery_app
+from tests.factories import (
+    ApplicantFactory,
+    ApplicationFactory,
+    ManagerFactory,
+    OfficerFactory,
+    UserFactory,
+)
+
+# Tests never share the developer's embedded broker folder: the Celery app reads its
+# configuration from Django settings on first use, which has not happened yet here.
+assert not celery_app.configured, "Celery was configured before the test settings were applied"
+_TEST_BROKER_DIR = Path(tempfile.mkdtemp(prefix="creditportal-test-broker-"))
+if not settings.REDIS_URL:
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_TEST_BROKER_DIR / "queue"),
+        "data_folder_out": str(_TEST_BROKER_DIR / "queue"),
+        "control_folder": str(_TEST_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+    settings.CELERY_RESULT_BACKEND = f"file://{_TEST_BROKER_DIR / 'results'}"
+
+
+# Test users need no real password hashing (PBKDF2 costs ~0.3 s a user).
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_TEST_BROKER_DIR, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def officer(db):
+    return OfficerFactory(username="officer_a")
+
+
+@pytest.fixture
+def other_officer(db):
+    return OfficerFactory(username="officer_b")
+
+
+@pytest.fixture
+def manager(db):
+    return ManagerFactory(username="manager_m")
+
+
+@pytest.fixture
+def no_role_user(db):
+    return UserFactory(username="nobody")
+
+
+@pytest.fixture
+def applicant(officer):
+    return ApplicantFactory(owner=officer)
+
+
+@pytest.fixture
+def application(applicant):
+    return ApplicationFactory(applicant=applicant)
+
+
+@pytest.fixture
+def other_applicant(other_officer):
+    return ApplicantFactory(owner=other_officer)
+
+
+@pytest.fixture
+def other_application(other_applicant):
+    return ApplicationFactory(applicant=other_applicant)
+
+
+@pytest.fixture
+def officer_client(client, officer):
+    client.force_login(officer)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def celery_worker_thread(transactional_db):
+    """A real Celery worker consuming from the configured broker, in a thread of this process."""
+    from celery.contrib.testing.worker import start_worker
+
+    from creditportal.celery import ensure_broker_folders
+
+    ensure_broker_folders()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING") as w:
+        yield w
