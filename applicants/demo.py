@@ -9,12 +9,12 @@ from functools import cache
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from ml.cleaning import load_raw
-from ml.synthetic import synthetic_frame
 
 from creditportal.roles import ADMINISTRATOR, CREDIT_MANAGER, LOAN_OFFICER
+from ml.cleaning import load_raw
 from ml.datasets import scorecard_data_path
 from ml.scorecards import SCORECARDS
+from ml.synthetic import synthetic_frame
 
 from . import services
 from .models import Applicant

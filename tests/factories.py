@@ -6,11 +6,11 @@ from functools import cache
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from ml.synthetic import synthetic_frame
 
 from applicants.models import Applicant, Application
 from creditportal.roles import CREDIT_MANAGER, LOAN_OFFICER
 from ml.scorecards import get_scorecard
+from ml.synthetic import synthetic_frame
 
 
 def role_hook(default_role: str | None) -> factory.PostGeneration:
