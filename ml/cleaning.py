@@ -1,0 +1,673 @@
+"""Read and clean raw scorecard CSVs (public layouts and their quirks) into a tidy frame.
+
+The cleaned frame has one column per scorecard field (named by `Field.name`), plus the target
+column when the source has it, plus the grouping key when the scorecard has one, plus
+`row_number`: the 1-based data row of the source (the header is row 0). Column dtypes:
+
+- NUMERIC and INTEGER fields: float64, NaN = missing (whole numbers for INTEGER fields);
+- CATEGORICAL fields and the target: object holding the choice/class value, NaN = missing;
+- BOOLEAN fields: pandas "boolean" (True / False / <NA>);
+- MULTI_CATEGORICAL fields: object holding the canonical string `", ".join(values)` (repeats
+  kept, "" = none, NaN = unknown); `ml.schema.split_multi` turns it back into a list.
+
+Every value goes through the same coercion as `ml.schema.validate_inputs`: a value it rejects
+becomes missing, is counted in the report and is listed in `CleaningResult.row_errors`
+(with the validator's message), so bulk scoring can reject the row while training imputes it.
+Columns the scorecard does not use are not dropped silently: they are listed in the report and
+kept, as raw text, in `CleaningResult.extra_frame` (same index as `frame`) for carry-through.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from ml.schema import (
+    REQUIRED_MESSAGE,
+    WHOLE_NUMBER_MESSAGE,
+    Field,
+    FieldKind,
+    Scorecard,
+    coerce_value,
+    snake_case,
+    split_multi,
+)
+
+ROW_NUMBER = "row_number"
+MAX_EXAMPLES = 5
+DEFAULT_CHUNK_SIZE = 50_000
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august")
+MONTHS += ("september", "october", "november", "december")
+MONTH_NUMBERS = {month: number for number, month in enumerate(MONTHS, start=1)}
+
+Source = str | Path | IO[bytes] | IO[str] | bytes
+
+
+class CleaningError(ValueError):
+    """The file cannot be used for this scorecard at all (empty, not CSV, columns missing)."""
+
+
+@dataclass
+class CleaningReport:
+    """What cleaning read, kept, dropped and changed; `to_dict()` is JSON-able."""
+
+    scorecard: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    dropped_reasons: dict[str, int] = field(default_factory=dict)
+    dropped_examples: dict[str, list[int]] = field(default_factory=dict)
+    coerced: dict[str, dict[str, int]] = field(default_factory=dict)
+    repaired: dict[str, dict[str, int]] = field(default_factory=dict)
+    rows_with_errors: int = 0
+    missing_columns: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    renamed_columns: dict[str, str] = field(default_factory=dict)
+    has_target: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_dropped(self) -> int:
+        return self.rows_read - self.rows_kept
+
+    def drop(self, reason: str, row_numbers: pd.Series) -> None:
+        if row_numbers.empty:
+            return
+        self.dropped_reasons[reason] = self.dropped_reasons.get(reason, 0) + len(row_numbers)
+        examples = self.dropped_examples.setdefault(reason, [])
+        room = MAX_EXAMPLES - len(examples)
+        examples.extend(int(number) for number in row_numbers.iloc[:room])
+
+    def count(self, table: dict[str, dict[str, int]], column: str, what: str, n: int) -> None:
+        if n:
+            per_column = table.setdefault(column, {})
+            per_column[what] = per_column.get(what, 0) + int(n)
+
+    def merge(self, other: CleaningReport) -> CleaningReport:
+        """This report plus the report of the next chunk of the same file."""
+        merged = CleaningReport(**asdict(self))
+        merged.rows_read += other.rows_read
+        merged.rows_kept += other.rows_kept
+        merged.rows_with_errors += other.rows_with_errors
+        for reason, n in other.dropped_reasons.items():
+            merged.dropped_reasons[reason] = merged.dropped_reasons.get(reason, 0) + n
+            examples = merged.dropped_examples.setdefault(reason, [])
+            room = MAX_EXAMPLES - len(examples)
+            examples.extend(other.dropped_examples.get(reason, [])[:room])
+        for table_name in ("coerced", "repaired"):
+            for column, counts in getattr(other, table_name).items():
+                for what, n in counts.items():
+                    merged.count(getattr(merged, table_name), column, what, n)
+        merged.has_target = self.has_target or other.has_target
+        merged.warnings += [w for w in other.warnings if w not in merged.warnings]
+        return merged
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rows_dropped"] = self.rows_dropped
+        return data
+
+    def summary_lines(self) -> list[str]:
+        """The report as short lines of text for a console or a log."""
+        lines = [
+            f"{self.scorecard}: read {self.rows_read} rows, kept {self.rows_kept}, "
+            f"dropped {self.rows_dropped}, {self.rows_with_errors} rows with invalid values"
+        ]
+        for reason, n in self.dropped_reasons.items():
+            lines.append(f"  dropped {n}: {reason} (e.g. rows {self.dropped_examples[reason]})")
+        for title, table in (("fixed", self.coerced), ("repaired", self.repaired)):
+            for column, counts in table.items():
+                for what, n in counts.items():
+                    lines.append(f"  {title} {column}: {what} x{n}")
+        for title, names in (
+            ("missing columns", self.missing_columns),
+            ("ignored columns", self.ignored_columns),
+            ("extra columns", self.extra_columns),
+        ):
+            if names:
+                lines.append(f"  {title}: {', '.join(names)}")
+        lines += [f"  warning: {warning}" for warning in self.warnings]
+        return lines
+
+
+@dataclass
+class CleaningResult:
+    """The cleaned frame, its report, raw extra columns and per-row validation errors."""
+
+    frame: pd.DataFrame
+    report: CleaningReport
+    extra_frame: pd.DataFrame
+    # row_number -> field name -> the validator's messages, for rows kept in `frame`.
+    row_errors: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+
+    @property
+    def has_target(self) -> bool:
+        return self.report.has_target
+
+    @property
+    def valid_frame(self) -> pd.DataFrame:
+        """Rows of `frame` without any invalid or missing required value."""
+        return self.frame[~self.frame[ROW_NUMBER].isin(self.row_errors)]
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _head_bytes(source: Source, size: int = 65_536) -> tuple[bytes, Source]:
+    """The first bytes of a source, and a source that can still be read from the start."""
+    if isinstance(source, bytes):
+        return source[:size], io.BytesIO(source)
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.is_file():
+            raise CleaningError(f"No such file: {path.name}.")
+        with path.open("rb") as handle:
+            return handle.read(size), path
+    if hasattr(source, "seekable") and source.seekable():
+        position = source.tell()
+        head = source.read(size)
+        source.seek(position)
+    else:
+        content = source.read()
+        source = io.BytesIO(content.encode() if isinstance(content, str) else content)
+        head = source.read(size)
+        source.seek(0)
+    return (head.encode() if isinstance(head, str) else head), source
+
+
+def _sniff_quotechar(head: bytes) -> str:
+    """ "'" for ARFF-style files whose header names are single-quoted (OpenML credit-g)."""
+    first_line = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].strip()
+    return "'" if first_line.startswith(b"'") else '"'
+
+
+def read_csv(source: Source, *, chunksize: int | None = None) -> Any:
+    """Raw CSV as text columns (or an iterator of chunks); CleaningError for non-CSV input."""
+    head, source = _head_bytes(source)
+    if not head.strip():
+        raise CleaningError("The file is empty.")
+    if b"\x00" in head:
+        raise CleaningError("The file is not a CSV text file (it contains binary data).")
+    try:
+        reader = pd.read_csv(
+            source,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            quotechar=_sniff_quotechar(head),
+            encoding="utf-8-sig",
+            encoding_errors="replace",
+            skip_blank_lines=True,
+            chunksize=chunksize,
+        )
+    except pd.errors.EmptyDataError as error:
+        raise CleaningError("The file is empty.") from error
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
+        raise CleaningError(f"The file is not a readable CSV file: {error}") from error
+    if chunksize is None:
+        return _strip_header(reader)
+    return _checked_chunks(reader)
+
+
+def _checked_chunks(reader: Any) -> Iterator[pd.DataFrame]:
+    try:
+        for chunk in reader:
+            yield _strip_header(chunk)
+    except pd.errors.ParserError as error:
+        raise CleaningError(f"The file is not a readable CSV file: {error}") from error
+
+
+def _strip_header(df: pd.DataFrame) -> pd.DataFrame:
+    df.columns = [str(name).strip().strip("'\"").strip() for name in df.columns]
+    return df
+
+
+# --- column mapping ------------------------------------------------------------------------
+
+
+@dataclass
+class _ColumnPlan:
+    """Which raw column feeds which canonical column, and what is left over."""
+
+    mapping: dict[str, str]  # raw header -> canonical name (field, target or grouping key)
+    ignored: list[str]
+    extra: list[str]
+
+
+def _plan_columns(scorecard: Scorecard, headers: list[str]) -> _ColumnPlan:
+    ignored_keys = {snake_case(name) for name in scorecard.ignored_sources}
+    mapping: dict[str, str] = {}
+    ignored: list[str] = []
+    extra: list[str] = []
+    taken: dict[str, str] = {}
+    for header in headers:
+        canonical = scorecard.canonical_column(header)
+        # A snake_case column beats the original header when a file carries both.
+        if canonical is not None and (canonical not in taken or header == canonical):
+            if canonical in taken:
+                del mapping[taken[canonical]]
+                extra.append(taken[canonical])
+            mapping[header] = canonical
+            taken[canonical] = header
+        elif snake_case(header) in ignored_keys:
+            ignored.append(header)
+        else:
+            extra.append(header)
+    return _ColumnPlan(mapping=mapping, ignored=ignored, extra=extra)
+
+
+def _describe_column(scorecard: Scorecard, name: str) -> str:
+    field_ = scorecard.fields_by_name.get(name)
+    if field_ is not None and field_.source != field_.name:
+        return f"{field_.source} ({field_.name})"
+    if name == scorecard.target and scorecard.target_source != name:
+        return f"{scorecard.target_source} ({name})"
+    return name
+
+
+def _check_columns(
+    scorecard: Scorecard, plan: _ColumnPlan, *, require_target: bool, report: CleaningReport
+) -> None:
+    present = set(plan.mapping.values())
+    missing_required = [f.name for f in scorecard.required_fields if f.name not in present]
+    needed = list(missing_required)
+    if require_target and scorecard.target not in present:
+        needed.append(scorecard.target)
+    if needed:
+        names = ", ".join(_describe_column(scorecard, name) for name in needed)
+        raise CleaningError(f"The file lacks required columns for {scorecard.key}: {names}.")
+    report.missing_columns = [f.name for f in scorecard.fields if f.name not in present]
+    if scorecard.grouping_key and scorecard.grouping_key not in present:
+        report.missing_columns.append(scorecard.grouping_key)
+        if require_target:
+            report.warnings.append(
+                f"No {scorecard.grouping_source or scorecard.grouping_key} column: every row "
+                "is treated as a different customer when splitting."
+            )
+    report.ignored_columns = list(plan.ignored)
+    report.extra_columns = list(plan.extra)
+    report.renamed_columns = {raw: name for raw, name in plan.mapping.items() if raw != name}
+    report.has_target = scorecard.target in present
+
+
+# --- per-column cleaning -------------------------------------------------------------------
+
+
+@dataclass
+class _CleanColumn:
+    values: pd.Series
+    errors: pd.Series  # message per row, None where the value is fine
+    blank: np.ndarray  # the raw cell is blank
+
+
+def _clean_column(field_: Field, raw: pd.Series, report: CleaningReport) -> _CleanColumn:
+    """Coerce each distinct raw value once, with the validator's rules, then map back."""
+    codes, uniques = pd.factorize(raw, sort=False)
+    uniques = np.asarray(uniques, dtype=object)
+    counts = np.bincount(codes, minlength=len(uniques))
+    if field_.kind in (FieldKind.NUMERIC, FieldKind.INTEGER):
+        unique_values, unique_errors = _coerce_numbers(field_, uniques, counts, report)
+    else:
+        unique_values, unique_errors = _coerce_uniques(field_, uniques, counts, report)
+    blank = np.zeros(len(uniques), dtype=bool)
+    # Only values that ended up missing can be blank (a multi-choice blank means "none").
+    if field_.kind == FieldKind.MULTI_CATEGORICAL:
+        candidates = np.arange(len(uniques))
+    else:
+        candidates = np.flatnonzero(pd.isna(unique_values))
+    blank[candidates] = [not str(u).strip() for u in uniques[candidates]]
+    if field_.kind == FieldKind.MULTI_CATEGORICAL:
+        report.count(report.coerced, field_.name, "blank read as none", counts[blank].sum())
+    values = pd.Series(unique_values[codes], index=raw.index)
+    if field_.kind == FieldKind.BOOLEAN:
+        values = values.astype("boolean")
+    elif field_.kind in (FieldKind.NUMERIC, FieldKind.INTEGER):
+        values = values.astype("float64")
+    else:
+        values = values.where(values.notna(), np.nan).astype(object)
+    errors = pd.Series(unique_errors[codes], index=raw.index, dtype=object)
+    return _CleanColumn(values=values, errors=errors, blank=blank[codes])
+
+
+def _coerce_uniques(
+    field_: Field, uniques: np.ndarray, counts: np.ndarray, report: CleaningReport
+) -> tuple[np.ndarray, np.ndarray]:
+    """(values, errors) per distinct raw value, through ml.schema.coerce_value."""
+    values = np.empty(len(uniques), dtype=object)
+    errors = np.full(len(uniques), None, dtype=object)
+    for position, unique in enumerate(uniques):
+        value, error, note = coerce_value(field_, unique)
+        if note:
+            report.count(report.coerced, field_.name, note, counts[position])
+        if isinstance(value, list):
+            value = ", ".join(value)
+        values[position] = np.nan if value is None else value
+        errors[position] = error
+    return values, errors
+
+
+def _coerce_numbers(
+    field_: Field, uniques: np.ndarray, counts: np.ndarray, report: CleaningReport
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised path for plain numbers; other text goes through coerce_value."""
+    numbers = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce")
+    numbers = numbers.to_numpy(dtype="float64", na_value=np.nan)
+    parsed = np.isfinite(numbers)
+    errors = np.full(len(uniques), None, dtype=object)
+    scientific = np.zeros(len(uniques), dtype=bool)
+    scientific[parsed] = [("e" in text or "E" in text) for text in uniques[parsed]]
+    report.count(
+        report.coerced,
+        field_.name,
+        "read scientific notation (e.g. 5e+05)",
+        counts[scientific].sum(),
+    )
+    plain = parsed.copy()
+    if field_.kind == FieldKind.INTEGER:
+        fractional = plain & (numbers % 1 != 0)
+        errors[fractional] = WHOLE_NUMBER_MESSAGE
+        report.count(
+            report.coerced, field_.name, "not a whole number, set missing", counts[fractional].sum()
+        )
+        plain &= ~fractional
+    low = -np.inf if field_.min_value is None else field_.min_value
+    high = np.inf if field_.max_value is None else field_.max_value
+    outside = plain & ((numbers < low) | (numbers > high))
+    if outside.any():
+        errors[outside] = [field_.range_message(number) for number in numbers[outside]]
+        report.count(report.coerced, field_.name, field_.out_of_range_note, counts[outside].sum())
+    values = np.where(plain & ~outside, numbers, np.nan).astype(object)
+    rest = ~parsed
+    if rest.any():
+        slow_values, slow_errors = _coerce_uniques(field_, uniques[rest], counts[rest], report)
+        values[rest] = slow_values
+        errors[rest] = slow_errors
+    return values, errors
+
+
+def _empty_column(field_: Field, index: pd.Index) -> pd.Series:
+    if field_.kind == FieldKind.BOOLEAN:
+        return pd.Series(pd.NA, index=index, dtype="boolean")
+    if field_.kind in (FieldKind.NUMERIC, FieldKind.INTEGER):
+        return pd.Series(np.nan, index=index, dtype="float64")
+    return pd.Series(np.nan, index=index, dtype=object)
+
+
+def _repair_item_counts(scorecard: Scorecard, frame: pd.DataFrame, report: CleaningReport) -> None:
+    """Set a count field from its list where the list is known and the count is not or differs."""
+    for count_name, list_name in scorecard.item_counts.items():
+        listed = frame[list_name].map(lambda text: len(split_multi(text) or []), na_action="ignore")
+        repair = listed.notna() & frame[count_name].ne(listed)
+        if repair.any():
+            report.count(
+                report.repaired,
+                count_name,
+                f"set to the number of items of {list_name}",
+                repair.sum(),
+            )
+            frame.loc[repair, count_name] = listed[repair].astype("float64")
+
+
+# --- per-customer repair -------------------------------------------------------------------
+
+
+def _period_order(extra: pd.DataFrame, scorecard: Scorecard, size: int) -> np.ndarray:
+    """Month number of each row when the file has a month column, else the row position."""
+    if scorecard.period_source:
+        for header in extra.columns:
+            if snake_case(header) == snake_case(scorecard.period_source):
+                months = extra[header].str.strip().str.lower().map(MONTH_NUMBERS)
+                if months.notna().all():
+                    return months.to_numpy(dtype=float)
+    return np.arange(size, dtype=float)
+
+
+def repair_by_group(
+    scorecard: Scorecard, frame: pd.DataFrame, period: np.ndarray, report: CleaningReport
+) -> pd.DataFrame:
+    """Repair per-customer fields from the customer's other rows (multi-month files).
+
+    constant: missing values, and values that disagree with a value held by a strict majority
+    of the customer's rows, take that majority value (or, without a majority, missing values
+    take the nearest row's); nearest: missing values take the nearest earlier (else later) row's
+    value; months_elapsed: missing values are the nearest row's value shifted by the months
+    between the two rows (credit history age grows by one month per month).
+    """
+    key = scorecard.grouping_key
+    if key is None or key not in frame or frame.empty:
+        return frame
+    if not frame[key].duplicated().any():
+        return frame
+    order = np.lexsort((frame[ROW_NUMBER].to_numpy(), period, frame[key].to_numpy(dtype=str)))
+    ordered = frame.iloc[order].copy()
+    ordered_period = pd.Series(period[order], index=ordered.index)
+    groups = ordered[key]
+    for name, strategy in scorecard.group_repairs.items():
+        if name not in ordered:
+            continue
+        column = ordered[name]
+        before_missing = column.isna()
+        if strategy == "months_elapsed":
+            origin = (column - ordered_period).groupby(groups).ffill()
+            origin = origin.fillna((column - ordered_period).groupby(groups).bfill())
+            repaired = column.fillna(origin + ordered_period)
+        elif strategy == "constant":
+            majority = _majority_value(column, groups)
+            disagree = column.notna() & majority.notna() & (column != majority)
+            repaired = column.where(~disagree, majority).fillna(majority)
+            report.count(
+                report.repaired,
+                name,
+                "replaced by the value of most of the customer's months",
+                int(disagree.sum()),
+            )
+            repaired = _fill_nearest(repaired, groups)
+        else:
+            repaired = _fill_nearest(column, groups)
+        filled = before_missing & repaired.notna()
+        report.count(report.repaired, name, "filled from the customer's other months", filled.sum())
+        ordered[name] = repaired.astype(column.dtype)
+    return ordered.loc[frame.index]
+
+
+def _fill_nearest(column: pd.Series, groups: pd.Series) -> pd.Series:
+    forward = column.groupby(groups).ffill()
+    return forward.fillna(column.groupby(groups).bfill())
+
+
+def _majority_value(column: pd.Series, groups: pd.Series) -> pd.Series:
+    """Per row, the value held by more than half of its group's non-missing rows, else NaN."""
+    present = pd.DataFrame({"group": groups, "value": column}).dropna()
+    if present.empty:
+        return pd.Series(np.nan, index=column.index, dtype=object)
+    tallies = present.groupby(["group", "value"], sort=False).size().rename("n").reset_index()
+    totals = present.groupby("group").size()
+    tallies = tallies.sort_values("n", ascending=False).drop_duplicates("group")
+    tallies = tallies[tallies["n"] * 2 > tallies["group"].map(totals)]
+    majority = groups.map(tallies.set_index("group")["value"])
+    return majority.astype(column.dtype) if column.dtype != "boolean" else majority
+
+
+# --- the cleaner ---------------------------------------------------------------------------
+
+
+def clean_frame(
+    scorecard: Scorecard,
+    df: pd.DataFrame,
+    *,
+    require_target: bool = False,
+    first_row_number: int = 1,
+    repair_groups: bool = True,
+) -> CleaningResult:
+    """Clean an already-read frame of raw text (one chunk or a whole file).
+
+    `first_row_number` is the source row number of df's first row, so chunks keep the
+    file's numbering. With `require_target`, rows whose target or grouping key is missing or
+    invalid are dropped with a reason. Per-customer repair (`repair_groups`) only sees the
+    rows of this frame: run it on the whole file, not per chunk.
+    """
+    report = CleaningReport(scorecard=scorecard.key, rows_read=len(df))
+    df = df.reset_index(drop=True)
+    for column in df.columns:
+        if df[column].dtype != "str":
+            df[column] = df[column].astype(object).where(df[column].notna(), "").astype(str)
+    df.columns = [str(name).strip().strip("'\"").strip() for name in df.columns]
+    plan = _plan_columns(scorecard, list(df.columns))
+    _check_columns(scorecard, plan, require_target=require_target, report=report)
+    by_name = {canonical: raw for raw, canonical in plan.mapping.items()}
+    index = df.index
+    row_numbers = pd.Series(np.arange(len(df)) + first_row_number, index=index)
+
+    columns: dict[str, pd.Series] = {}
+    errors: dict[str, pd.Series] = {}
+    empty_rows = np.ones(len(df), dtype=bool)
+    for field_ in scorecard.fields:
+        raw_header = by_name.get(field_.name)
+        if raw_header is None:
+            columns[field_.name] = _empty_column(field_, index)
+            continue
+        cleaned = _clean_column(field_, df[raw_header], report)
+        columns[field_.name] = cleaned.values
+        errors[field_.name] = cleaned.errors
+        empty_rows &= cleaned.blank
+        if field_.required:
+            missing_required = cleaned.values.isna() & cleaned.errors.isna()
+            errors[field_.name] = cleaned.errors.mask(missing_required, REQUIRED_MESSAGE)
+
+    frame = pd.DataFrame(columns, index=index)
+    keep = pd.Series(True, index=index)
+
+    empty_rows = pd.Series(empty_rows, index=index)
+    report.drop("empty row", row_numbers[empty_rows])
+    keep &= ~empty_rows
+
+    if scorecard.target in by_name:
+        frame[scorecard.target] = _clean_target(scorecard, df[by_name[scorecard.target]])
+        if require_target:
+            raw_target = df[by_name[scorecard.target]].str.strip()
+            blank = keep & raw_target.eq("")
+            invalid = keep & frame[scorecard.target].isna() & ~blank
+            report.drop("target missing", row_numbers[blank])
+            allowed = ", ".join(scorecard.classes)
+            report.drop(f"target not one of {allowed}", row_numbers[invalid])
+            keep &= ~(blank | invalid)
+
+    if scorecard.grouping_key:
+        if scorecard.grouping_key in by_name:
+            group = df[by_name[scorecard.grouping_key]].str.strip()
+            if require_target:
+                no_group = keep & group.eq("")
+                report.drop(f"{scorecard.grouping_source} missing", row_numbers[no_group])
+                keep &= ~no_group
+            frame[scorecard.grouping_key] = group.where(group.ne(""), np.nan).astype(object)
+        else:
+            frame[scorecard.grouping_key] = ("row-" + row_numbers.astype(str)).astype(object)
+    frame[ROW_NUMBER] = row_numbers.astype("int64")
+
+    extra_headers = [header for header in df.columns if header not in plan.mapping]
+    extra_frame = df[extra_headers]
+
+    frame = frame[keep]
+    extra_frame = extra_frame[keep]
+    row_errors = _collect_row_errors(errors, keep, row_numbers)
+    _repair_item_counts(scorecard, frame, report)
+    if repair_groups and scorecard.group_repairs and scorecard.grouping_key in by_name:
+        period = _period_order(extra_frame, scorecard, len(frame))
+        frame = repair_by_group(scorecard, frame, period, report)
+
+    frame = frame.reset_index(drop=True)
+    extra_frame = extra_frame.reset_index(drop=True)
+    report.rows_kept = len(frame)
+    report.rows_with_errors = len(row_errors)
+    return CleaningResult(
+        frame=frame, report=report, extra_frame=extra_frame, row_errors=row_errors
+    )
+
+
+def _clean_target(scorecard: Scorecard, raw: pd.Series) -> pd.Series:
+    uniques = raw.unique()
+    lookup = {token: scorecard.coerce_target(token) for token in uniques}
+    return raw.map(lookup).where(lambda s: s.notna(), np.nan).astype(object)
+
+
+def _collect_row_errors(
+    errors: dict[str, pd.Series], keep: pd.Series, row_numbers: pd.Series
+) -> dict[int, dict[str, list[str]]]:
+    collected: dict[int, dict[str, list[str]]] = defaultdict(dict)
+    for name, messages in errors.items():
+        bad = messages.notna() & keep
+        for row_number, message in zip(row_numbers[bad], messages[bad], strict=True):
+            collected[int(row_number)][name] = [message]
+    return dict(sorted(collected.items()))
+
+
+def load_raw(
+    scorecard: Scorecard,
+    source: Source,
+    *,
+    require_target: bool = False,
+    repair_groups: bool = True,
+) -> CleaningResult:
+    """Read a whole raw CSV (path, bytes or an uploaded file object) and clean it."""
+    return clean_frame(
+        scorecard, read_csv(source), require_target=require_target, repair_groups=repair_groups
+    )
+
+
+def iter_clean_chunks(
+    scorecard: Scorecard,
+    source: Source,
+    *,
+    chunksize: int = DEFAULT_CHUNK_SIZE,
+    require_target: bool = False,
+) -> Iterator[CleaningResult]:
+    """Clean a large CSV chunk by chunk, keeping the file's row numbers (no per-customer repair).
+
+    Merge the chunks' reports with `CleaningReport.merge`.
+    """
+    first_row_number = 1
+    for chunk in read_csv(source, chunksize=chunksize):
+        yield clean_frame(
+            scorecard,
+            chunk,
+            require_target=require_target,
+            first_row_number=first_row_number,
+            repair_groups=False,
+        )
+        first_row_number += len(chunk)
+
+
+def validate_frame(
+    scorecard: Scorecard, df: pd.DataFrame, *, first_row_number: int = 1
+) -> tuple[pd.DataFrame, dict[int, dict[str, list[str]]]]:
+    """validate_inputs for many rows: (cleaned valid rows, errors by row number)."""
+    result = clean_frame(scorecard, df, first_row_number=first_row_number, repair_groups=False)
+    return result.valid_frame.reset_index(drop=True), result.row_errors
+
+
+def split_xy(
+    scorecard: Scorecard, frame: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.Series | None, pd.Series]:
+    """(X: model fields only, protected excluded; y: target or None; groups for splitting)."""
+    X = frame.loc[:, list(scorecard.model_field_names)]
+    y = frame.get(scorecard.target)
+    if scorecard.grouping_key and scorecard.grouping_key in frame:
+        groups = frame[scorecard.grouping_key]
+    else:
+        groups = frame[ROW_NUMBER]
+    return X, y, groups
+
+
+def protected_frame(scorecard: Scorecard, frame: pd.DataFrame) -> pd.DataFrame:
+    """The protected fields of a cleaned frame (for the fairness report), age included."""
+    names = [f.name for f in scorecard.protected_fields]
+    if "age" in scorecard.field_names and "age" not in names:
+        names.append("age")
+    return frame.loc[:, names]

@@ -1,0 +1,655 @@
+"""Scorecard declarations as data, and the one validator every entry point uses.
+
+A `Scorecard` names a prediction task, its `Field`s, its target and classes. The portal form,
+the API serializer, bulk-CSV validation and cleaning are all derived from these declarations.
+
+Values held by the cleaned frame and returned by `validate_inputs`:
+
+- NUMERIC / INTEGER: `float` / `int` (in a cleaned DataFrame both are float64, NaN = missing);
+- CATEGORICAL: the choice value (`str`), e.g. "university", "<0", "Media_Manager";
+- BOOLEAN: `bool` (in a cleaned DataFrame the nullable "boolean" dtype);
+- MULTI_CATEGORICAL: `list[str]` of choice values, repeats kept, `[]` = none (in a cleaned
+  DataFrame the canonical string `", ".join(values)`, "" = none, NaN = unknown; see
+  `split_multi`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
+from enum import StrEnum
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+
+class FieldKind(StrEnum):
+    NUMERIC = "numeric"
+    INTEGER = "integer"
+    CATEGORICAL = "categorical"
+    BOOLEAN = "boolean"
+    MULTI_CATEGORICAL = "multi_categorical"
+
+
+CATEGORICAL_KINDS = frozenset({FieldKind.CATEGORICAL, FieldKind.MULTI_CATEGORICAL})
+NUMBER_KINDS = frozenset({FieldKind.NUMERIC, FieldKind.INTEGER})
+
+# Tokens that mean "not given" in any field. "none" is absent on purpose: it is a real
+# category in the German credit data (other_parties, own_telephone, other_payment_plans).
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "?"})
+TRUE_TOKENS = frozenset({"true", "t", "yes", "y", "1", "1.0", "on"})
+FALSE_TOKENS = frozenset({"false", "f", "no", "n", "0", "0.0", "off"})
+
+REQUIRED_MESSAGE = "This field is required."
+NUMBER_MESSAGE = "Enter a number."
+WHOLE_NUMBER_MESSAGE = "Enter a whole number."
+BOOLEAN_MESSAGE = "Enter yes or no."
+
+# Field.display values.
+DISPLAY_YEARS_MONTHS = "years_months"
+
+_YEARS_MONTHS = re.compile(
+    r"^\s*(\d+)\s*years?\s*(?:and\s*)?(?:(\d+)\s*months?)?\s*$", re.IGNORECASE
+)
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_PROSE_AND = re.compile(r"^and\s+", re.IGNORECASE)
+_PLURAL_UNITS = {"months": "month", "years": "year", "days": "day"}
+
+
+def is_missing(value: Any) -> bool:
+    """True for None, NaN, pandas NA and blank strings."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))  # pandas NA / NaT, numpy nan
+    except (TypeError, ValueError):
+        return False
+
+
+def normalize_token(value: Any) -> str:
+    """Lower-case, stripped text of a raw value, used to match choices and aliases."""
+    return str(value).strip().lower()
+
+
+def snake_case(header: str) -> str:
+    """Snake case of a public column header: "LIMIT_BAL" -> "limit_bal", "a.b c" -> "a_b_c"."""
+    return re.sub(r"[^0-9a-z]+", "_", header.strip().strip("'\"").lower()).strip("_")
+
+
+def split_multi(value: Any) -> list[str] | None:
+    """Split a prose or canonical list ("A, B, and C") into its items; None when unknown."""
+    if isinstance(value, list | tuple):
+        return [str(item).strip() for item in value]
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    if not text:
+        return []
+    items = (_PROSE_AND.sub("", part.strip()) for part in text.split(","))
+    return [item.strip() for item in items if item.strip()]
+
+
+def parse_years_months(text: str) -> int | None:
+    """Months in a phrase like "22 Years and 1 Months"; None if the text is not such a phrase."""
+    match = _YEARS_MONTHS.match(text)
+    if not match:
+        return None
+    return int(match.group(1)) * 12 + int(match.group(2) or 0)
+
+
+def format_number(value: float) -> str:
+    """A number with thousands separators and at most two decimals: 20000 -> "20,000"."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def plain_number(value: float) -> str:
+    """A number as written in validation messages: 1000000 -> "1000000", 2.5 -> "2.5"."""
+    if float(value).is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(float(value))
+
+
+def format_years_months(months: float) -> str:
+    """22 * 12 + 1 -> "22 years and 1 month"."""
+    years, rest = divmod(int(months), 12)
+    parts = []
+    if years:
+        parts.append(f"{years} year" + ("s" if years != 1 else ""))
+    if rest or not years:
+        parts.append(f"{rest} month" + ("s" if rest != 1 else ""))
+    return " and ".join(parts)
+
+
+def _sentence_case(label: str) -> str:
+    """Lower-case the first letter unless the label starts with an acronym."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def _rebuild(cls: type, kwargs: dict[str, Any]) -> Any:
+    return cls(**kwargs)
+
+
+class _PicklableDeclaration:
+    """Pickle support for frozen declarations: MappingProxyType cannot be pickled, so an
+    instance is rebuilt from its constructor arguments (model artifacts embed scorecards)."""
+
+    def __reduce__(self):
+        kwargs = {
+            f.name: dict(value) if isinstance(value, MappingProxyType) else value
+            for f in dataclass_fields(self)
+            if f.init
+            for value in [getattr(self, f.name)]
+        }
+        return (_rebuild, (type(self), kwargs))
+
+
+@dataclass(frozen=True)
+class Field(_PicklableDeclaration):
+    """One input of a scorecard, declared as data."""
+
+    name: str
+    kind: FieldKind
+    label: str
+    help_text: str = ""
+    unit: str = ""
+    min_value: float | None = None
+    max_value: float | None = None
+    choices: tuple[tuple[str, str], ...] = ()
+    value_labels: Mapping[int, str] = field(default_factory=dict)
+    protected: bool = False
+    required: bool = True
+    source: str = ""
+    # Raw tokens (matched case-insensitively) that map onto a value: numeric codes of the
+    # public files ("2" -> "university") or extra spellings ("none" -> False).
+    aliases: Mapping[str, Any] = field(default_factory=dict)
+    # Tokens that the public files use instead of an empty cell ("_______", "NM", ...).
+    placeholders: tuple[str, ...] = ()
+    # Codes the public documentation does not define; cleaning reports each one it reads.
+    undocumented: tuple[str, ...] = ()
+    # Optional wording for describe(): "{value}" is the formatted value with its unit,
+    # "{choice}" the choice label, "{label}" the sentence-case label.
+    phrase: str = ""
+    display: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", FieldKind(self.kind))
+        object.__setattr__(self, "value_labels", MappingProxyType(dict(self.value_labels)))
+        object.__setattr__(self, "aliases", MappingProxyType(dict(self.aliases)))
+        if not self.source:
+            object.__setattr__(self, "source", self.name)
+        if self.kind in CATEGORICAL_KINDS and not self.choices:
+            raise ValueError(f"Field {self.name!r} of kind {self.kind} needs choices.")
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.kind, self.source))
+
+    @property
+    def choice_values(self) -> tuple[str, ...]:
+        return tuple(value for value, _ in self.choices)
+
+    @cached_property
+    def choice_labels(self) -> dict[str, str]:
+        return dict(self.choices)
+
+    @cached_property
+    def token_map(self) -> dict[str, Any]:
+        """Lower-cased accepted token -> value (choice values, their labels and the aliases)."""
+        tokens: dict[str, Any] = {}
+        for value, label in self.choices:
+            tokens.setdefault(normalize_token(label), value)
+        for value, _ in self.choices:
+            tokens[normalize_token(value)] = value
+        for alias, value in self.aliases.items():
+            tokens[normalize_token(alias)] = value
+        return tokens
+
+    @cached_property
+    def missing_tokens(self) -> frozenset[str]:
+        """Lower-cased tokens that mean "not given" for this field."""
+        return MISSING_TOKENS | {normalize_token(token) for token in self.placeholders}
+
+    @property
+    def range_text(self) -> str:
+        """ "between 10000 and 1000000 NT$" / "at least 0" / "" for an unbounded field."""
+        unit = "%" if self.unit == "%" else (f" {self.unit}" if self.unit else "")
+        if self.min_value is not None and self.max_value is not None:
+            low, high = plain_number(self.min_value), plain_number(self.max_value)
+            return f"between {low} and {high}{unit}"
+        if self.min_value is not None:
+            return f"at least {plain_number(self.min_value)}{unit}"
+        if self.max_value is not None:
+            return f"at most {plain_number(self.max_value)}{unit}"
+        return ""
+
+    def range_message(self, number: float) -> str:
+        return f"Must be {self.range_text} (got {plain_number(number)})."
+
+    def choices_message(self, raw: Any) -> str:
+        labels = ", ".join(label for _, label in self.choices)
+        return f"Must be one of: {labels} (got {str(raw).strip()!r})."
+
+    def in_range(self, number: float) -> bool:
+        if self.min_value is not None and number < self.min_value:
+            return False
+        return self.max_value is None or number <= self.max_value
+
+    def format_value(self, value: Any) -> str:
+        """The value in words with its unit: "20,000 NT$", "35.5%", "3 months", "university"."""
+        if not isinstance(value, list | tuple) and is_missing(value):
+            return "not given"
+        if self.kind == FieldKind.CATEGORICAL:
+            return self.choice_labels.get(value, str(value))
+        if self.kind == FieldKind.MULTI_CATEGORICAL:
+            items = split_multi(value) or []
+            return ", ".join(self.choice_labels.get(item, item) for item in items) or "none"
+        if self.kind == FieldKind.BOOLEAN:
+            return "yes" if _as_bool(value) else "no"
+        number = float(value)
+        if self.display == DISPLAY_YEARS_MONTHS:
+            return format_years_months(number)
+        text = format_number(number)
+        if self.unit == "%":
+            return f"{text}%"
+        if self.unit in _PLURAL_UNITS and number == 1:
+            return f"{text} {_PLURAL_UNITS[self.unit]}"
+        return f"{text} {self.unit}" if self.unit else text
+
+    def describe(self, value: Any) -> str:
+        """An officer-readable phrase for a value, e.g. "payment delayed 2 months in ..."."""
+        label = _sentence_case(self.label)
+        multi = self.kind == FieldKind.MULTI_CATEGORICAL
+        if (not multi and is_missing(value)) or (multi and split_multi(value) is None):
+            return f"{label} not given"
+        if self.value_labels and self.kind in NUMBER_KINDS:
+            number = float(value)
+            if number.is_integer() and int(number) in self.value_labels:
+                return self.value_labels[int(number)]
+        formatted = self.format_value(value)
+        if self.phrase:
+            return self.phrase.format(value=formatted, choice=formatted, label=label)
+        if self.kind in NUMBER_KINDS:
+            return f"{label} of {formatted}"
+        return f"{label}: {formatted}"
+
+    def coerce(self, raw: Any) -> tuple[Any, str | None]:
+        """(value, error message or None) for one raw value; missing gives (None, None)."""
+        value, error, _ = _COERCERS[self.kind](self, raw)
+        return value, error
+
+    @property
+    def out_of_range_note(self) -> str:
+        return f"out of range (must be {self.range_text}), set missing"
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return normalize_token(value) in TRUE_TOKENS
+    return bool(value)
+
+
+# Coercers return (value, error message or None, note or None). The note says what was done
+# to a raw value ("stripped underscores", "placeholder '_' read as missing"); the cleaner
+# counts notes for its report, validate_inputs ignores them.
+Coerced = tuple[Any, str | None, str | None]
+
+
+def _missing_note(field_: Field, raw: Any) -> tuple[bool, str | None]:
+    """(is missing, note) for a raw value that may mean "not given"."""
+    if raw is None:
+        return True, None
+    if isinstance(raw, str):
+        token = raw.strip().lower()
+        if not token:
+            return True, None
+        if token in field_.missing_tokens or not token.strip("_"):
+            return True, f"placeholder {raw.strip()!r} read as missing"
+        return False, None
+    if isinstance(raw, list | tuple):
+        return False, None
+    return is_missing(raw), None
+
+
+def parse_number_text(text: str) -> tuple[float | None, str | None]:
+    """(number, note) from form/CSV text: "5e+05", "52312.68_", "20,000"; None if no number."""
+    cleaned = text.strip()
+    note = None
+    if cleaned.startswith("_") or cleaned.endswith("_"):
+        cleaned = cleaned.strip("_")
+        note = "stripped underscores"
+    if _THOUSANDS.match(cleaned):
+        cleaned = cleaned.replace(",", "")
+        note = "removed thousands separators"
+    try:
+        number = float(cleaned)
+    except ValueError:
+        return None, None
+    return (number, note) if math.isfinite(number) else (None, None)
+
+
+def _coerce_number(field_: Field, raw: Any) -> Coerced:
+    missing, note = _missing_note(field_, raw)
+    if missing:
+        return None, None, note
+    if isinstance(raw, bool):
+        return None, NUMBER_MESSAGE, "not a number, set missing"
+    if isinstance(raw, int | float):
+        number = float(raw)
+        if not math.isfinite(number):
+            return None, NUMBER_MESSAGE, "not a number, set missing"
+    else:
+        number, note = parse_number_text(str(raw))
+        if number is None and field_.display == DISPLAY_YEARS_MONTHS:
+            months = parse_years_months(str(raw))
+            if months is not None:
+                number, note = float(months), "converted years and months to months"
+        if number is None:
+            if field_.kind == FieldKind.INTEGER:
+                return None, WHOLE_NUMBER_MESSAGE, "not a whole number, set missing"
+            return None, NUMBER_MESSAGE, "not a number, set missing"
+    if field_.kind == FieldKind.INTEGER and not number.is_integer():
+        return None, WHOLE_NUMBER_MESSAGE, "not a whole number, set missing"
+    if not field_.in_range(number):
+        return None, field_.range_message(number), field_.out_of_range_note
+    return (int(number) if field_.kind == FieldKind.INTEGER else number), None, note
+
+
+def _choice_token(raw: Any) -> str:
+    """Token of a raw categorical value; 2.0 (a code read as float) becomes "2"."""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return normalize_token(raw)
+
+
+def _match_choice(field_: Field, raw: Any) -> tuple[Any, str | None] | None:
+    """(value, note) of a raw token among the field's choices and aliases, None if unknown."""
+    token = _choice_token(raw)
+    value = field_.token_map.get(token)
+    note = None
+    if value is None:
+        unquoted = token.strip("'\"")
+        value = field_.token_map.get(unquoted) if unquoted != token else None
+        if value is None:
+            return None
+        token, note = unquoted, "stripped quotes"
+    if token in field_.undocumented:
+        note = f"undocumented code {token!r} read as {value!r}"
+    return value, note
+
+
+def _coerce_categorical(field_: Field, raw: Any) -> Coerced:
+    if isinstance(raw, bool):
+        raw = int(raw)
+    matched = _match_choice(field_, raw)
+    if matched is not None:
+        return matched[0], None, matched[1]
+    missing, note = _missing_note(field_, raw)
+    if missing:
+        return None, None, note
+    return None, field_.choices_message(raw), f"unknown value {str(raw).strip()!r}, set missing"
+
+
+def _coerce_boolean(field_: Field, raw: Any) -> Coerced:
+    if isinstance(raw, bool):
+        return raw, None, None
+    matched = _match_choice(field_, raw)
+    if matched is not None:
+        return bool(matched[0]), None, matched[1]
+    token = _choice_token(raw).strip("'\"")
+    if token in TRUE_TOKENS:
+        return True, None, None
+    if token in FALSE_TOKENS:
+        return False, None, None
+    missing, note = _missing_note(field_, raw)
+    if missing:
+        return None, None, note
+    return None, BOOLEAN_MESSAGE, f"unknown value {str(raw).strip()!r}, set missing"
+
+
+def _coerce_multi(field_: Field, raw: Any) -> Coerced:
+    if isinstance(raw, str) and raw.strip():
+        missing, note = _missing_note(field_, raw)
+        if missing:
+            return None, None, note
+    items = split_multi(raw)
+    if items is None:
+        return None, None, None
+    values = []
+    for item in items:
+        matched = _match_choice(field_, item)
+        if matched is None:
+            return None, field_.choices_message(item), f"unknown item {item!r}, set missing"
+        values.append(matched[0])
+    return values, None, None
+
+
+_COERCERS = {
+    FieldKind.NUMERIC: _coerce_number,
+    FieldKind.INTEGER: _coerce_number,
+    FieldKind.CATEGORICAL: _coerce_categorical,
+    FieldKind.BOOLEAN: _coerce_boolean,
+    FieldKind.MULTI_CATEGORICAL: _coerce_multi,
+}
+
+
+def coerce_value(field_: Field, raw: Any) -> Coerced:
+    """(value, error message or None, note or None) for one raw value of `field_`."""
+    return _COERCERS[field_.kind](field_, raw)
+
+
+@dataclass(frozen=True)
+class Scorecard(_PicklableDeclaration):
+    """A prediction task: its fields, target, classes (best to worst) and business costs."""
+
+    key: str
+    label: str
+    description: str
+    fields: tuple[Field, ...]
+    target: str
+    target_source: str
+    classes: tuple[str, ...]
+    class_labels: Mapping[str, str]
+    # Raw target token (lower-cased) -> class value, e.g. "1" -> "default".
+    target_aliases: Mapping[str, str]
+    # cost_matrix[i][j]: cost of predicting classes[j] when the truth is classes[i].
+    cost_matrix: tuple[tuple[float, ...], ...]
+    cost_rationale: str
+    product: str
+    data_files: tuple[str, ...]
+    grouping_key: str | None = None
+    grouping_source: str | None = None
+    # Public columns that are deliberately not inputs (ids, names, SSN, month).
+    ignored_sources: tuple[str, ...] = ()
+    # Multi-month files: field name -> how to repair it from the customer's other rows
+    # ("constant", "nearest" or "months_elapsed"; see ml.cleaning.repair_by_group).
+    group_repairs: Mapping[str, str] = field(default_factory=dict)
+    # Column with the month name in multi-month files (orders a customer's rows).
+    period_source: str | None = None
+    # Count field -> multi-choice field whose number of items it must equal; cleaning
+    # repairs a missing or contradicting count from the list (num_of_loan <- type_of_loan).
+    item_counts: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "class_labels", MappingProxyType(dict(self.class_labels)))
+        object.__setattr__(self, "target_aliases", MappingProxyType(dict(self.target_aliases)))
+        object.__setattr__(self, "group_repairs", MappingProxyType(dict(self.group_repairs)))
+        object.__setattr__(self, "item_counts", MappingProxyType(dict(self.item_counts)))
+        names = [f.name for f in self.fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Scorecard {self.key!r} declares a field twice.")
+        size = len(self.classes)
+        if len(self.cost_matrix) != size or any(len(row) != size for row in self.cost_matrix):
+            raise ValueError(f"Scorecard {self.key!r}: cost_matrix must be {size}x{size}.")
+        unknown = (set(self.group_repairs) | set(self.item_counts)) - set(names)
+        if unknown:
+            raise ValueError(f"Scorecard {self.key!r}: repairs name unknown fields {unknown}.")
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def model_fields(self) -> tuple[Field, ...]:
+        """Fields the model may see: every non-protected field."""
+        return tuple(f for f in self.fields if not f.protected)
+
+    @property
+    def model_field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.model_fields)
+
+    @property
+    def protected_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.protected)
+
+    @property
+    def required_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.required)
+
+    @property
+    def best_class(self) -> str:
+        return self.classes[0]
+
+    @property
+    def worst_class(self) -> str:
+        return self.classes[-1]
+
+    @property
+    def training_file(self) -> str:
+        """The data file (relative to the data directory) a model is trained on by default."""
+        return self.data_files[0]
+
+    @property
+    def cost_table(self) -> dict[str, dict[str, float]]:
+        """cost_table[true_class][predicted_class], the cost matrix keyed by class value."""
+        return {
+            truth: dict(zip(self.classes, row, strict=True))
+            for truth, row in zip(self.classes, self.cost_matrix, strict=True)
+        }
+
+    def cost(self, true_class: str, predicted_class: str) -> float:
+        return self.cost_table[true_class][predicted_class]
+
+    def field(self, name: str) -> Field:
+        """The field called `name` (snake_case or original header); KeyError if none."""
+        found = self.column_lookup.get(name) or self.column_lookup.get(_header_key(name))
+        if found is None or found not in self.fields_by_name:
+            raise KeyError(f"Scorecard {self.key!r} has no field {name!r}.")
+        return self.fields_by_name[found]
+
+    @cached_property
+    def fields_by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    @cached_property
+    def column_lookup(self) -> dict[str, str]:
+        """Accepted column/key spelling -> canonical column name (fields, target, group key).
+
+        Keys are the exact names plus a normalised form (see `_header_key`), so "LIMIT_BAL",
+        "limit_bal", "'class'" and "default.payment.next.month" all resolve.
+        """
+        pairs: list[tuple[str, str]] = [(f.source, f.name) for f in self.fields]
+        pairs += [(f.name, f.name) for f in self.fields]
+        pairs += [(self.target_source, self.target), (self.target, self.target)]
+        if self.grouping_key:
+            pairs += [(self.grouping_source or self.grouping_key, self.grouping_key)]
+            pairs += [(self.grouping_key, self.grouping_key)]
+        lookup: dict[str, str] = {}
+        for spelling, name in pairs:
+            lookup.setdefault(spelling, name)
+            lookup.setdefault(_header_key(spelling), name)
+        return lookup
+
+    def canonical_column(self, header: str) -> str | None:
+        """Canonical name of a column header, or None when the scorecard does not know it."""
+        return self.column_lookup.get(header) or self.column_lookup.get(_header_key(header))
+
+    def class_index(self, value: str) -> int:
+        return self.classes.index(value)
+
+    def coerce_target(self, raw: Any) -> str | None:
+        """Class value of a raw target cell ("1", 1, "good", "'good'"), None if invalid."""
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        token = normalize_token(raw).strip("'\"")
+        if token in self.target_aliases:
+            return self.target_aliases[token]
+        for value in self.classes:
+            if token == value.lower():
+                return value
+        return None
+
+
+def _header_key(header: str) -> str:
+    return snake_case(header)
+
+
+@dataclass
+class ValidationResult:
+    """Coerced values of every field (missing -> None) and error messages by field name."""
+
+    values: dict[str, Any]
+    errors: dict[str, list[str]]
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+
+def resolve_keys(scorecard: Scorecard, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Raw values keyed by field name; snake_case keys win over original headers."""
+    resolved: dict[str, Any] = {}
+    lookup = scorecard.column_lookup
+    fields_by_name = scorecard.fields_by_name
+    for key, raw in data.items():
+        name = lookup.get(key)
+        if name is None:
+            name = lookup.get(_header_key(str(key)))
+        if name is None or name not in fields_by_name:
+            continue
+        if key == name or name not in resolved:
+            resolved[name] = raw
+    return resolved
+
+
+def validate_inputs(
+    scorecard: Scorecard, data: Mapping[str, Any], *, partial: bool = False
+) -> ValidationResult:
+    """Coerce and check one applicant's inputs against the scorecard; the single validator."""
+    raw_values = resolve_keys(scorecard, data)
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for field_ in scorecard.fields:
+        value, error, _ = _COERCERS[field_.kind](field_, raw_values.get(field_.name))
+        values[field_.name] = value
+        if error is not None:
+            errors[field_.name] = [error]
+        elif value is None and field_.required and not partial:
+            errors[field_.name] = [REQUIRED_MESSAGE]
+    return ValidationResult(values=values, errors=errors)
+
+
+def validate_frame(scorecard: Scorecard, df: Any) -> tuple[Any, dict[int, dict[str, list[str]]]]:
+    """Vectorised validate_inputs for a DataFrame of raw rows; see ml.cleaning.validate_frame."""
+    from ml.cleaning import validate_frame as _validate_frame
+
+    return _validate_frame(scorecard, df)
+
+
+def choices_from(values: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """Choices whose label is the value itself."""
+    return tuple((value, value) for value in values)

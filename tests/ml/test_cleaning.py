@@ -1,0 +1,433 @@
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.cleaning import (
+    ROW_NUMBER,
+    CleaningError,
+    CleaningReport,
+    clean_frame,
+    iter_clean_chunks,
+    load_raw,
+    protected_frame,
+    read_csv,
+    split_xy,
+)
+from ml.schema import split_multi
+from tests.ml.conftest import CREDIT_SCORE_CSV, GERMAN_CSV, UCI_CSV, real_data_path
+
+
+def merged_chunks(scorecard, source, chunksize, **kwargs):
+    results = list(iter_clean_chunks(scorecard, source, chunksize=chunksize, **kwargs))
+    report = results[0].report
+    for result in results[1:]:
+        report = report.merge(result.report)
+    frame = pd.concat([r.frame for r in results], ignore_index=True)
+    extra = pd.concat([r.extra_frame for r in results], ignore_index=True)
+    errors = {k: v for r in results for k, v in r.row_errors.items()}
+    return frame, extra, report, errors
+
+
+# --- UCI -----------------------------------------------------------------------------------
+
+
+def test_uci_quoted_header_scientific_notation_and_codes(card_default, uci_csv_bytes):
+    result = load_raw(card_default, io.BytesIO(uci_csv_bytes), require_target=True)
+    frame = result.frame
+    assert result.has_target
+    assert list(frame["row_number"]) == [1, 2, 3, 4, 5]
+    assert frame.loc[1, "limit_bal"] == 500000
+    assert frame.loc[1, "pay_amt1"] == 100000
+    assert frame.loc[1, "bill_amt1"] == -1500
+    assert list(frame["education"]) == [
+        "university",
+        "unknown",
+        "graduate_school",
+        "unknown",
+        "unknown",
+    ]
+    assert list(frame["marriage"]) == ["married", "other", "single", "other", "married"]
+    assert list(frame["default_payment_next_month"]) == [
+        "default",
+        "no_default",
+        "no_default",
+        "no_default",
+        "default",
+    ]
+    coerced = result.report.coerced
+    assert coerced["limit_bal"] == {"read scientific notation (e.g. 5e+05)": 1}
+    assert coerced["education"] == {
+        "undocumented code '5' read as 'unknown'": 1,
+        "undocumented code '6' read as 'unknown'": 1,
+        "undocumented code '0' read as 'unknown'": 1,
+    }
+    assert coerced["marriage"] == {"undocumented code '0' read as 'other'": 1}
+    assert result.report.ignored_columns == ["ID"]
+    assert list(result.extra_frame["ID"]) == ["1", "2", "3", "4", "5"]
+
+
+def test_cleaned_dtypes(card_default, german_credit, credit_score):
+    uci = load_raw(card_default, UCI_CSV.encode()).frame
+    assert uci["limit_bal"].dtype == "float64"
+    assert uci["education"].dtype == object
+    assert uci[ROW_NUMBER].dtype == "int64"
+    german = load_raw(german_credit, GERMAN_CSV.encode()).frame
+    assert german["own_telephone"].dtype == "boolean"
+    score = load_raw(credit_score, CREDIT_SCORE_CSV.encode()).frame
+    assert score["type_of_loan"].dtype == object
+    assert score["credit_history_age"].dtype == "float64"
+
+
+def test_split_xy_drops_protected_fields_and_groups_by_row(card_default, uci_csv_bytes):
+    frame = load_raw(card_default, uci_csv_bytes).frame
+    X, y, groups = split_xy(card_default, frame)
+    assert list(X.columns) == list(card_default.model_field_names)
+    assert "sex" not in X and "marriage" not in X
+    assert list(y) == list(frame["default_payment_next_month"])
+    assert list(groups) == [1, 2, 3, 4, 5]
+
+
+# --- German --------------------------------------------------------------------------------
+
+
+def test_german_arff_quotes_are_stripped(german_credit, german_csv_bytes):
+    result = load_raw(german_credit, io.BytesIO(german_csv_bytes), require_target=True)
+    frame = result.frame
+    assert list(frame["checking_status"]) == ["<0", "0<=X<200", "no checking"]
+    assert list(frame["employment"]) == [">=7", "1<=X<4", "4<=X<7"]
+    assert list(frame["class"]) == ["good", "bad", "good"]
+    assert list(frame["own_telephone"]) == [True, False, False]
+    assert list(frame["foreign_worker"]) == [True, True, False]
+    assert result.report.coerced == {}
+    assert result.row_errors == {}
+
+
+def test_german_with_double_quotes_and_snake_case_header(german_credit):
+    text = GERMAN_CSV.replace("'", '"')
+    frame = load_raw(german_credit, text.encode(), require_target=True).frame
+    assert list(frame["savings_status"]) == ["no known savings", "<100", "<100"]
+
+
+# --- credit_score --------------------------------------------------------------------------
+
+
+def test_credit_score_quirks_are_parsed_and_reported(credit_score, credit_score_csv_bytes):
+    result = load_raw(
+        credit_score, credit_score_csv_bytes, require_target=True, repair_groups=False
+    )
+    frame, coerced = result.frame, result.report.coerced
+    assert frame.loc[1, "annual_income"] == 52312.68
+    assert coerced["annual_income"]["stripped underscores"] == 1
+    assert np.isnan(frame.loc[1, "age"])  # -500
+    assert coerced["age"]["out of range (must be between 14 and 100 years), set missing"] == 1
+    assert frame.loc[2, "age"] == 30  # 30_
+    assert pd.isna(frame.loc[1, "occupation"])
+    assert coerced["occupation"] == {"placeholder '_______' read as missing": 1}
+    assert coerced["payment_of_min_amount"] == {"placeholder 'NM' read as missing": 1}
+    assert coerced["payment_behaviour"] == {"placeholder '!@9#%8' read as missing": 1}
+    assert coerced["amount_invested_monthly"] == {"placeholder '__10000__' read as missing": 1}
+    assert pd.isna(frame.loc[2, "monthly_balance"])
+    assert pd.isna(frame.loc[0, "credit_mix"]) and pd.isna(frame.loc[1, "changed_credit_limit"])
+    assert frame.loc[0, "credit_history_age"] == 22 * 12 + 1
+    assert frame.loc[0, "type_of_loan"] == "Auto Loan, Credit-Builder Loan, Personal Loan"
+    assert split_multi(frame.loc[0, "type_of_loan"]) == [
+        "Auto Loan",
+        "Credit-Builder Loan",
+        "Personal Loan",
+    ]
+    assert frame.loc[5, "type_of_loan"] == ""  # blank = no loan
+    assert frame.loc[[0, 4], "payment_of_min_amount"].tolist() == [False, True]
+    for name in ("num_credit_card", "interest_rate", "num_credit_inquiries"):
+        assert frame[name].isna().sum() == 1, name
+    # 967 loans is out of range; the row lists three loan types.
+    assert frame.loc[2, "num_of_loan"] == 3
+    assert result.report.repaired == {
+        "num_of_loan": {"set to the number of items of type_of_loan": 1}
+    }
+    assert list(frame["customer_id"]) == ["CUS_0xa1"] * 4 + ["CUS_0xb2"] * 2
+    assert set(result.report.ignored_columns) == {"ID", "Month", "Name", "SSN"}
+    assert result.row_errors[2] == {
+        "age": ["Must be between 14 and 100 years (got -500)."],
+        "num_credit_card": ["Must be between 0 and 20 (got 1385)."],
+    }
+    assert result.row_errors[3]["interest_rate"] == ["Must be between 0 and 50% (got 5318)."]
+
+
+def test_credit_score_repair_from_the_customers_other_months(credit_score, credit_score_csv_bytes):
+    result = load_raw(credit_score, credit_score_csv_bytes, require_target=True)
+    first = result.frame[result.frame["customer_id"] == "CUS_0xa1"]
+    assert list(first["age"]) == [30, 30, 30, 30]
+    assert list(first["occupation"]) == ["Engineer"] * 4
+    assert list(first["annual_income"]) == [52312.68] * 4
+    assert list(first["num_credit_card"]) == [4] * 4
+    assert list(first["interest_rate"]) == [12] * 4
+    assert list(first["total_emi_per_month"]) == [49.57] * 4  # the 15015.0 spike
+    assert list(first["credit_history_age"]) == [265, 266, 267, 268]
+    assert list(first["payment_of_min_amount"]) == [False] * 4
+    assert list(first["num_of_delayed_payment"]) == [7, 7, 7, 8]
+    repaired = result.report.repaired
+    assert repaired["age"] == {"filled from the customer's other months": 1}
+    assert repaired["total_emi_per_month"] == {
+        "replaced by the value of most of the customer's months": 1
+    }
+    # Values that vary month to month are never invented.
+    assert pd.isna(first.iloc[2]["monthly_balance"])
+    assert pd.isna(first.iloc[1]["payment_behaviour"])
+
+
+def test_repair_leaves_the_other_customer_untouched(credit_score, credit_score_csv_bytes):
+    frame = load_raw(credit_score, credit_score_csv_bytes).frame
+    second = frame[frame["customer_id"] == "CUS_0xb2"]
+    assert list(second["num_of_loan"]) == [1, 0]
+    assert list(second["credit_history_age"]) == [127, 128]
+
+
+def test_snake_case_headers_are_accepted(credit_score, credit_score_csv_bytes):
+    original = load_raw(credit_score, credit_score_csv_bytes).frame
+    header, rows = CREDIT_SCORE_CSV.split("\n", 1)
+    snake = ",".join(name.lower() for name in header.split(",")) + "\n" + rows
+    result = load_raw(credit_score, snake.encode())
+    pd.testing.assert_frame_equal(result.frame, original)
+    assert result.report.renamed_columns == {}
+
+
+# --- columns and files ---------------------------------------------------------------------
+
+
+def test_missing_required_columns_are_named(card_default):
+    text = UCI_CSV.replace('"LIMIT_BAL"', '"CREDIT"').replace('"AGE"', '"YEARS"')
+    with pytest.raises(
+        CleaningError, match=r"lacks required columns.*LIMIT_BAL \(limit_bal\), AGE"
+    ):
+        load_raw(card_default, text.encode())
+
+
+def test_missing_target_is_an_error_only_for_training(card_default):
+    lines = UCI_CSV.splitlines()
+    without_target = "\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n"
+    result = load_raw(card_default, without_target.encode())
+    assert not result.has_target
+    assert "default_payment_next_month" not in result.frame
+    with pytest.raises(CleaningError, match=r"default\.payment\.next\.month"):
+        load_raw(card_default, without_target.encode(), require_target=True)
+
+
+def test_optional_columns_may_be_missing(credit_score):
+    frame = pd.read_csv(io.StringIO(CREDIT_SCORE_CSV), dtype=str, keep_default_na=False)
+    result = clean_frame(credit_score, frame.drop(columns=["Monthly_Balance", "Customer_ID"]))
+    assert "monthly_balance" in result.report.missing_columns
+    assert "customer_id" in result.report.missing_columns
+    assert result.frame["monthly_balance"].isna().all()
+    assert list(result.frame["customer_id"]) == [f"row-{n}" for n in range(1, 7)]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"   \n\n", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        (b'{"LIMIT_BAL": 20000}', "lacks required columns"),
+    ],
+)
+def test_unusable_files_raise_cleaning_error(card_default, content, message):
+    with pytest.raises(CleaningError, match=message):
+        load_raw(card_default, io.BytesIO(content))
+
+
+def test_missing_path_raises_cleaning_error(card_default, tmp_path):
+    with pytest.raises(CleaningError, match="No such file"):
+        load_raw(card_default, tmp_path / "absent.csv")
+
+
+def test_rows_with_bad_target_are_dropped_with_reasons(card_default):
+    lines = UCI_CSV.splitlines()
+    lines[2] = lines[2].rsplit(",", 1)[0] + ",7"
+    lines[3] = lines[3].rsplit(",", 1)[0] + ","
+    lines.append(",".join([""] * 25))
+    result = load_raw(card_default, ("\n".join(lines) + "\n").encode(), require_target=True)
+    report = result.report
+    assert report.rows_read == 6 and report.rows_kept == 3 and report.rows_dropped == 3
+    assert report.dropped_reasons == {
+        "empty row": 1,
+        "target missing": 1,
+        "target not one of no_default, default": 1,
+    }
+    assert report.dropped_examples["target missing"] == [3]
+    assert list(result.frame["row_number"]) == [1, 4, 5]
+    assert list(result.extra_frame["ID"]) == ["1", "4", "5"]
+
+
+def test_bad_values_are_missing_in_training_and_row_errors_for_scoring(card_default):
+    text = UCI_CSV.replace("\n1,20000,2,2,1,24,", "\n1,abc,2,2,1,24.5,")
+    result = load_raw(card_default, text.encode(), require_target=True)
+    assert result.report.rows_kept == 5
+    assert result.row_errors == {
+        1: {"limit_bal": ["Enter a whole number."], "age": ["Enter a whole number."]}
+    }
+    assert result.report.coerced["age"] == {"not a whole number, set missing": 1}
+    assert list(result.valid_frame["row_number"]) == [2, 3, 4, 5]
+
+
+def test_extra_columns_are_reported_and_carried(card_default):
+    lines = UCI_CSV.splitlines()
+    lines = [lines[0] + ',"branch"'] + [line + f",B{n}" for n, line in enumerate(lines[1:])]
+    result = load_raw(card_default, ("\n".join(lines) + "\n").encode())
+    assert result.report.extra_columns == ["branch"]
+    assert list(result.extra_frame.columns) == ["ID", "branch"]
+    assert list(result.extra_frame["branch"]) == ["B0", "B1", "B2", "B3", "B4"]
+
+
+def test_text_and_binary_file_objects(card_default, uci_csv_bytes):
+    from_bytes = load_raw(card_default, io.BytesIO(uci_csv_bytes)).frame
+    from_text = load_raw(card_default, io.StringIO(UCI_CSV)).frame
+    with_bom = load_raw(card_default, b"\xef\xbb\xbf" + uci_csv_bytes).frame
+    pd.testing.assert_frame_equal(from_bytes, from_text)
+    pd.testing.assert_frame_equal(from_bytes, with_bom)
+
+
+def test_report_is_json_able(credit_score, credit_score_csv_bytes):
+    report = load_raw(credit_score, credit_score_csv_bytes, require_target=True).report
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["rows_read"] == 6 and data["rows_dropped"] == 0
+    assert data["coerced"]["age"]["stripped underscores"] == 1
+    assert report.summary_lines()[0].startswith("credit_score: read 6 rows, kept 6")
+
+
+# --- chunks --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunksize", [1, 2, 4])
+def test_chunked_cleaning_equals_whole_file_cleaning(credit_score, chunksize):
+    whole = load_raw(credit_score, CREDIT_SCORE_CSV.encode(), repair_groups=False)
+    frame, extra, report, errors = merged_chunks(credit_score, CREDIT_SCORE_CSV.encode(), chunksize)
+    pd.testing.assert_frame_equal(frame, whole.frame)
+    pd.testing.assert_frame_equal(extra, whole.extra_frame)
+    assert errors == whole.row_errors
+    assert report.to_dict() == whole.report.to_dict()
+
+
+def test_read_csv_in_chunks_keeps_the_header(card_default):
+    chunks = list(read_csv(UCI_CSV.encode(), chunksize=2))
+    assert [len(chunk) for chunk in chunks] == [2, 2, 1]
+    assert all(chunk.columns[1] == "LIMIT_BAL" for chunk in chunks)
+
+
+def test_merge_caps_examples():
+    first, second = CleaningReport("x"), CleaningReport("x")
+    first.drop("target missing", pd.Series(range(1, 5)))
+    second.drop("target missing", pd.Series(range(10, 15)))
+    merged = first.merge(second)
+    assert merged.dropped_reasons == {"target missing": 9}
+    assert merged.dropped_examples["target missing"] == [1, 2, 3, 4, 10]
+
+
+# --- the real extracts (skipped when ../shared/data is absent) ------------------------------
+
+
+def test_real_uci_file(card_default):
+    result = load_raw(card_default, real_data_path("card_default"), require_target=True)
+    report = result.report
+    assert report.rows_read == report.rows_kept == 24_033
+    assert result.frame["default_payment_next_month"].value_counts().to_dict() == {
+        "no_default": 18_692,
+        "default": 5_341,
+    }
+    assert report.coerced["limit_bal"] == {"read scientific notation (e.g. 5e+05)": 3_331}
+    assert report.coerced["education"] == {
+        "undocumented code '0' read as 'unknown'": 11,
+        "undocumented code '5' read as 'unknown'": 219,
+        "undocumented code '6' read as 'unknown'": 44,
+    }
+    assert report.coerced["marriage"] == {"undocumented code '0' read as 'other'": 42}
+    assert result.row_errors == {}
+    assert result.frame["bill_amt6"].min() == -339_603
+    assert (result.frame[[f"bill_amt{n}" for n in range(1, 7)]] < 0).any(axis=1).sum() == 1_571
+    assert (result.frame["pay_0"] == 0).sum() == 11_857
+
+
+def test_real_uci_file_in_chunks_equals_whole(card_default):
+    path = real_data_path("card_default")
+    whole = load_raw(card_default, path, require_target=True)
+    frame, _, report, _ = merged_chunks(card_default, path, 5_000, require_target=True)
+    pd.testing.assert_frame_equal(frame, whole.frame)
+    assert report.to_dict() == whole.report.to_dict()
+
+
+def test_real_german_file(german_credit):
+    result = load_raw(german_credit, real_data_path("german_credit"), require_target=True)
+    assert result.report.rows_kept == 800
+    assert result.frame["class"].value_counts().to_dict() == {"good": 565, "bad": 235}
+    assert result.row_errors == {} and result.report.coerced == {}
+    assert result.frame["foreign_worker"].sum() == 769
+    assert (result.frame["other_parties"] == "none").sum() == 722
+    assert result.frame["duration"].between(4, 60).all()
+
+
+def test_real_credit_score_snapshot(credit_score):
+    result = load_raw(credit_score, real_data_path("credit_score"), require_target=True)
+    frame, report = result.frame, result.report
+    assert report.rows_kept == 10_017
+    assert frame["customer_id"].nunique() == 10_017
+    assert frame["credit_score"].value_counts().to_dict() == {
+        "Standard": 5_178,
+        "Poor": 2_907,
+        "Good": 1_932,
+    }
+    assert report.coerced["type_of_loan"] == {"blank read as none": 1_151}
+    # One row per customer: no per-customer repair, only the count of listed loan types.
+    assert report.repaired == {"num_of_loan": {"set to the number of items of type_of_loan": 467}}
+    assert frame["num_of_loan"].notna().all()
+    assert frame["age"].dropna().between(14, 100).all()
+    assert frame["num_bank_accounts"].dropna().max() <= 20
+
+
+def test_real_credit_score_train_file_is_repaired_per_customer(credit_score):
+    path = real_data_path("credit_score", "credit_score_classification/train.csv")
+    result = load_raw(credit_score, path, require_target=True)
+    frame, report = result.frame, result.report
+    assert report.rows_kept == 784
+    assert frame["customer_id"].nunique() == 98
+    assert frame["credit_score"].value_counts().to_dict() == {
+        "Standard": 407,
+        "Poor": 199,
+        "Good": 178,
+    }
+    coerced = report.coerced
+    assert coerced["occupation"] == {"placeholder '_______' read as missing": 68}
+    assert coerced["credit_mix"] == {"placeholder '_' read as missing": 158}
+    assert coerced["changed_credit_limit"] == {"placeholder '_' read as missing": 17}
+    assert coerced["payment_behaviour"] == {"placeholder '!@9#%8' read as missing": 61}
+    assert coerced["amount_invested_monthly"] == {"placeholder '__10000__' read as missing": 35}
+    assert coerced["payment_of_min_amount"] == {"placeholder 'NM' read as missing": 84}
+    # 55 incomes carry a trailing "_"; two of them (6515990.0_, 8908998.0_) are also absurd.
+    assert coerced["annual_income"]["stripped underscores"] == 53
+    assert (
+        coerced["annual_income"]["out of range (must be between 0 and 1000000), set missing"] == 11
+    )
+    assert coerced["type_of_loan"] == {"blank read as none": 128}
+    for name in ("age", "occupation", "annual_income", "num_bank_accounts", "num_credit_card"):
+        assert frame[name].notna().all(), name
+    assert frame.groupby("customer_id")["occupation"].nunique().max() == 1
+    first = frame[frame["customer_id"] == "CUS_0xd40"]
+    assert list(first["age"]) == [23] * 8
+    assert list(first["credit_history_age"]) == list(range(265, 273))
+    assert first["credit_mix"].tolist() == ["Good"] * 8
+
+
+def test_a_row_with_too_many_fields_is_a_cleaning_error(card_default):
+    broken = UCI_CSV + "6,20000,2,2,1,24,2,2,-1,-1,-2,-2,3913,3102,689,0,0,0,0,689,0,0,0,0,1,9,9\n"
+    with pytest.raises(CleaningError, match="not a readable CSV"):
+        load_raw(card_default, broken.encode())
+    with pytest.raises(CleaningError, match="not a readable CSV"):
+        list(iter_clean_chunks(card_default, broken.encode(), chunksize=2))
+
+
+def test_protected_frame_holds_protected_fields_and_age(card_default, credit_score):
+    frame = load_raw(card_default, UCI_CSV.encode()).frame
+    assert list(protected_frame(card_default, frame).columns) == ["sex", "marriage", "age"]
+    score = load_raw(credit_score, CREDIT_SCORE_CSV.encode()).frame
+    assert list(protected_frame(credit_score, score).columns) == ["age"]
