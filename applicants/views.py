@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 from creditportal.errors import ApplicationError
 from creditportal.roles import can_reassign_applicants
 from ml.scorecards import SCORECARDS, get_scorecard
+from scoring import selectors as scoring_selectors
+from scoring.forms import DecisionForm, OutcomeForm, ReasonForm
 
 from . import selectors, services
 from .forms import ApplicantForm, ApplicationForm, ReassignForm, ScorecardInputsForm
@@ -55,6 +57,7 @@ def applicant_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "applications": applications,
         "scorecards": SCORECARDS.values(),
         "can_reassign": can_reassign_applicants(request.user),
+        "predictions": scoring_selectors.prediction_list_for_applicant(applicant=applicant)[:50],
     }
     return render(request, "applicants/applicant_detail.html", context)
 
@@ -165,7 +168,28 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [
         {"field": field, "value": application.inputs.get(field.name)} for field in scorecard.fields
     ]
-    context = {"application": application, "scorecard": scorecard, "input_rows": rows}
+    predictions = scoring_selectors.prediction_list_for_application(application=application)
+    latest = predictions.first()
+    can_decide = (
+        latest is not None
+        and application.status == Application.Status.SCORED
+        and request.user.has_perm("scoring.add_decision")
+    )
+    context = {
+        "application": application,
+        "scorecard": scorecard,
+        "input_rows": rows,
+        "predictions": predictions[:50],
+        "latest_prediction": latest,
+        "decision": scoring_selectors.decision_active(application=application),
+        "decisions": scoring_selectors.decision_list(application=application),
+        "decision_form": DecisionForm(initial={"outcome": latest.recommendation})
+        if can_decide
+        else None,
+        "reopen_form": ReasonForm(),
+        "outcome_form": OutcomeForm(scorecard=scorecard),
+        "realised_outcome": getattr(application, "realised_outcome", None),
+    }
     return render(request, "applicants/application_detail.html", context)
 
 

@@ -1,27 +1,46 @@
 """The three roles of CreditPortal, as Django groups with permissions.
 
-The groups are created by a data migration (applicants/migrations/0002_roles.py); later apps
-add their own permissions to them in their own migrations. Code asks for permissions, never for
-group names, so an administrator can grant a single capability to a single user.
+The groups are created by a data migration (applicants/migrations/0002_roles.py); each app's
+own data migration grants its section of ROLE_PERMISSIONS, so a migration never refers to a
+permission of an app that is not migrated yet. Administrators get every permission of each
+app. Code asks for permissions, never for group names, so an administrator can grant a single
+capability to a single user.
 """
 
 LOAN_OFFICER = "Loan officer"
 CREDIT_MANAGER = "Credit manager"
 ADMINISTRATOR = "Administrator"
+ROLES = (LOAN_OFFICER, CREDIT_MANAGER, ADMINISTRATOR)
 
-OFFICER_PERMISSIONS = [
-    "applicants.view_applicant",
-    "applicants.add_applicant",
-    "applicants.change_applicant",
-    "applicants.view_application",
-    "applicants.add_application",
-    "applicants.change_application",
+_OFFICER_APPLICANTS = [
+    "view_applicant",
+    "add_applicant",
+    "change_applicant",
+    "view_application",
+    "add_application",
+    "change_application",
 ]
-MANAGER_PERMISSIONS = [
-    *OFFICER_PERMISSIONS,
-    "applicants.view_all_applicants",
-    "applicants.reassign_applicant",
-]
+_OFFICER_SCORING = ["add_prediction", "view_prediction", "add_decision", "view_decision"]
+
+ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
+    "applicants": {
+        LOAN_OFFICER: _OFFICER_APPLICANTS,
+        CREDIT_MANAGER: [*_OFFICER_APPLICANTS, "view_all_applicants", "reassign_applicant"],
+    },
+    "scoring": {
+        LOAN_OFFICER: _OFFICER_SCORING,
+        CREDIT_MANAGER: [
+            *_OFFICER_SCORING,
+            "view_modelversion",
+            "promote_modelversion",
+            "view_modelpromotion",
+            "reopen_decision",
+            "add_applicationoutcome",
+            "change_applicationoutcome",
+            "view_applicationoutcome",
+        ],
+    },
+}
 
 # The permission that lifts the "own applicants only" rule.
 SEE_ALL_PERMISSION = "applicants.view_all_applicants"
@@ -34,3 +53,45 @@ def can_see_all_applicants(user) -> bool:
 
 def can_reassign_applicants(user) -> bool:
     return user.has_perm("applicants.reassign_applicant")
+
+
+def grant_role_permissions(apps, app_label: str) -> None:
+    """For a data migration: create the roles if needed and grant them `app_label`'s section.
+
+    Permissions are normally created after all migrations have run (post_migrate); on a
+    fresh database they do not exist yet, so they are created here first.
+    """
+    _create_permissions(apps, app_label)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    app_permissions = Permission.objects.filter(content_type__app_label=app_label)
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        if role == ADMINISTRATOR:
+            group.permissions.add(*app_permissions)
+            continue
+        codenames = ROLE_PERMISSIONS[app_label].get(role, [])
+        granted = list(app_permissions.filter(codename__in=codenames))
+        missing = set(codenames) - {permission.codename for permission in granted}
+        if missing:
+            raise LookupError(f"Unknown {app_label} permissions for {role}: {sorted(missing)}")
+        group.permissions.add(*granted)
+
+
+def grant_administrator_all(apps, app_labels: tuple[str, ...]) -> None:
+    """For a data migration: give Administrators every permission of Django's own apps."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    administrator, _ = Group.objects.get_or_create(name=ADMINISTRATOR)
+    for app_label in app_labels:
+        _create_permissions(apps, app_label)
+        administrator.permissions.add(*Permission.objects.filter(content_type__app_label=app_label))
+
+
+def _create_permissions(apps, app_label: str) -> None:
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config(app_label)
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None

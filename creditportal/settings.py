@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "axes",
     "creditportal",
     "applicants",
+    "scoring",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("", include("applicants.urls")),
+    path("", include("scoring.urls")),
 ]
 
 handler404 = "creditportal.views.page_not_found"

@@ -1,52 +1,17 @@
-"""Create the three roles as groups, with their permissions.
+"""Create the three roles as groups and grant them the applicants app's permissions."""
 
-Permissions are normally created after all migrations have run (post_migrate); on a fresh
-database they do not exist yet here, so they are created first.
-"""
-
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from creditportal.roles import (
-    ADMINISTRATOR,
-    CREDIT_MANAGER,
-    LOAN_OFFICER,
-    MANAGER_PERMISSIONS,
-    OFFICER_PERMISSIONS,
-)
-
-
-def _ensure_permissions(apps) -> None:
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-
-
-def _permissions(apps, dotted_names):
-    Permission = apps.get_model("auth", "Permission")
-    found = []
-    for dotted in dotted_names:
-        app_label, codename = dotted.split(".")
-        found.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-    return found
+from creditportal.roles import ROLES, grant_administrator_all, grant_role_permissions
 
 
 def create_roles(apps, schema_editor):
-    _ensure_permissions(apps)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    officer, _ = Group.objects.get_or_create(name=LOAN_OFFICER)
-    officer.permissions.set(_permissions(apps, OFFICER_PERMISSIONS))
-    manager, _ = Group.objects.get_or_create(name=CREDIT_MANAGER)
-    manager.permissions.set(_permissions(apps, MANAGER_PERMISSIONS))
-    administrator, _ = Group.objects.get_or_create(name=ADMINISTRATOR)
-    administrator.permissions.set(Permission.objects.all())
+    grant_role_permissions(apps, "applicants")
+    grant_administrator_all(apps, ("auth", "axes"))
 
 
 def delete_roles(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Group.objects.filter(name__in=[LOAN_OFFICER, CREDIT_MANAGER, ADMINISTRATOR]).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
 
 
 class Migration(migrations.Migration):
@@ -54,6 +19,7 @@ class Migration(migrations.Migration):
         ("applicants", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
+        ("axes", "0010_accessattemptexpiration"),
     ]
 
     operations = [migrations.RunPython(create_roles, delete_roles)]

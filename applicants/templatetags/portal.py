@@ -9,3 +9,22 @@ register = template.Library()
 def field_value(field, value) -> str:
     """A stored input in words, as the scorecard formats it ("not given" when missing)."""
     return field.format_value(value)
+
+
+@register.filter
+def percent(value, digits: int = 1) -> str:
+    """0.234 -> '23.4%'; empty for missing values."""
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) * 100:.{int(digits)}f}%"
+
+
+@register.filter
+def get_item(container, key):
+    """container[key] in a template: a dict by key or a list by index (None when absent)."""
+    if hasattr(container, "get"):
+        return container.get(key)
+    try:
+        return container[int(key)]
+    except (IndexError, TypeError, ValueError):
+        return None

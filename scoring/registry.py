@@ -1,0 +1,81 @@
+"""The production model of each scorecard, loaded once per process and swapped on promotion.
+
+Each scoring call asks the database one cheap, indexed question — which version is in
+production, with which artifact hash — and compares the answer with what this process holds.
+Only when it differs (a promotion or roll-back happened, in any process) is the artifact read
+again through Django's storage API, and it is unpickled only if its sha256 matches the row.
+Web workers and Celery workers all behave the same way, so none needs a restart.
+"""
+
+import threading
+from dataclasses import dataclass
+
+from creditportal.errors import ApplicationError
+from ml.artifacts import load_model_bytes
+from ml.model import ScoringModel
+
+from .models import ModelVersion
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    version_id: int
+    version: int
+    artifact_sha256: str
+    is_synthetic: bool
+    model: ScoringModel
+
+
+_loaded: dict[str, LoadedModel] = {}
+_lock = threading.Lock()
+
+
+def production_stamp(scorecard_key: str) -> tuple[int, str] | None:
+    """(version id, artifact sha256) of the scorecard's production version, or None."""
+    return (
+        ModelVersion.objects.filter(scorecard=scorecard_key, status=ModelVersion.Status.PRODUCTION)
+        .values_list("pk", "artifact_sha256")
+        .first()
+    )
+
+
+def production_model(scorecard_key: str) -> LoadedModel:
+    stamp = production_stamp(scorecard_key)
+    if stamp is None:
+        raise ApplicationError(
+            f"There is no production model for '{scorecard_key}' yet: a credit manager must "
+            "train and promote one.",
+            extra={"code": "no_production_model"},
+        )
+    current = _loaded.get(scorecard_key)
+    if current and (current.version_id, current.artifact_sha256) == stamp:
+        return current
+    with _lock:
+        current = _loaded.get(scorecard_key)
+        if current and (current.version_id, current.artifact_sha256) == stamp:
+            return current
+        version = ModelVersion.objects.get(pk=stamp[0])
+        loaded = LoadedModel(
+            version_id=version.pk,
+            version=version.version,
+            artifact_sha256=version.artifact_sha256,
+            is_synthetic=version.is_synthetic,
+            model=model_version_load(version),
+        )
+        _loaded[scorecard_key] = loaded
+        return loaded
+
+
+def model_version_load(version: ModelVersion) -> ScoringModel:
+    """Read a version's artifact through the storage API; refuse it unless the hash matches."""
+    with version.artifact.open("rb") as artifact:
+        data = artifact.read()
+    return load_model_bytes(
+        data, expected_sha256=version.artifact_sha256, manifest=version.manifest
+    )
+
+
+def forget_loaded_models() -> None:
+    """Drop every model this process holds (tests, and after deleting artifacts by hand)."""
+    with _lock:
+        _loaded.clear()
