@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint format worker beat train bench check-worker setup clean
+.PHONY: run test lint format worker train bench check-worker setup clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,10 +13,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
-## setup: virtualenv, dependencies, database, demo users and applicants
+## setup: virtualenv, dependencies, database, demo users and applicants, a production model
+## for every scorecard (trained only if none exists yet)
 setup: $(STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) setup_demo
+	$(MANAGE) ensure_models
 
 ## run: set everything up, then the portal on http://127.0.0.1:8000/ and a Celery worker
 run: setup
