@@ -39,6 +39,13 @@ format: $(STAMP)
 worker: $(STAMP)
 	$(BIN)/celery -A creditportal worker --loglevel INFO
 
+## train: retrain a scorecard with the hyperparameter search and register a candidate, e.g.
+##   make train SCORECARD=card_default            (the public extract)
+##   make train SCORECARD=card_default DATA=my.csv (a lender's own file)
+train: $(STAMP)
+	$(MANAGE) migrate --noinput
+	$(MANAGE) train_model --scorecard $(SCORECARD) $(if $(DATA),--data $(DATA))
+
 check-worker: $(STAMP)
 	$(MANAGE) check_worker
 

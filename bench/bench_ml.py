@@ -32,12 +32,15 @@ from ml.synthetic import synthetic_frame  # noqa: E402
 from ml.train import train_scorecard  # noqa: E402
 
 
-def training_frame(key: str) -> tuple[pd.DataFrame, str]:
+def training_frame(key: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(training frame, its rows that pass validation, where it came from)."""
     scorecard = get_scorecard(key)
     path = scorecard_data_path(scorecard)
     if path is not None:
-        return load_raw(scorecard, path).frame, "real extract"
-    return synthetic_frame(scorecard, 5000, seed=0), "synthetic sample"
+        cleaned = load_raw(scorecard, path)
+        return cleaned.frame, cleaned.valid_frame, "real extract"
+    frame = synthetic_frame(scorecard, 5000, seed=0)
+    return frame, frame, "synthetic sample"
 
 
 def percentile_ms(samples: list[float], q: float) -> float:
@@ -46,16 +49,17 @@ def percentile_ms(samples: list[float], q: float) -> float:
 
 def bench_scorecard(key: str, runs: int, batch_rows: int) -> dict:
     scorecard = get_scorecard(key)
-    frame, source = training_frame(key)
+    frame, valid, source = training_frame(key)
     started = time.perf_counter()
     model = train_scorecard(
         scorecard, frame, search=False, baselines=False, permutation=False
     ).model
     train_seconds = time.perf_counter() - started
     frame = frame.reset_index(drop=True)
+    valid = valid.reset_index(drop=True)
     rows = [
-        {name: frame[name].iloc[i] for name in scorecard.field_names}
-        for i in range(min(len(frame), 200))
+        {name: valid[name].iloc[i] for name in scorecard.field_names}
+        for i in range(min(len(valid), 200))
     ]
     raw_rows = [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in rows]
     for row in raw_rows[:20]:  # warm-up

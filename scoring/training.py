@@ -32,7 +32,7 @@ def training_data_load(*, scorecard: Scorecard, path: Path | None = None) -> Tra
     """The scorecard's real public extract when present, else a seeded synthetic sample."""
     path = path or scorecard_data_path(scorecard)
     if path is not None:
-        cleaned = load_raw(scorecard, path)
+        cleaned = load_raw(scorecard, path, require_target=True)
         description = f"{path.name} ({cleaned.report.rows_kept:,} rows after cleaning)"
         return TrainingData(cleaned.frame, description, False, cleaned.report)
     frame = synthetic_frame(scorecard, n=SYNTHETIC_ROWS, seed=0)

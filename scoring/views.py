@@ -213,7 +213,7 @@ def promotion_history(request: HttpRequest) -> HttpResponse:
 
 def _score_scale(prediction) -> dict:
     scaling = prediction.model_version.score_scaling or {}
-    low, high = scaling.get("min_points", 300), scaling.get("max_points", 850)
+    low, high = int(scaling.get("min_points", 300)), int(scaling.get("max_points", 850))
     position = (prediction.points - low) / (high - low) * 100 if high > low else 50
     return {"min": low, "max": high, "position": max(0.0, min(100.0, position))}
 

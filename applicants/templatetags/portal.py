@@ -7,7 +7,12 @@ register = template.Library()
 
 @register.simple_tag
 def field_value(field, value) -> str:
-    """A stored input in words, as the scorecard formats it ("not given" when missing)."""
+    """A stored input in words, as the scorecard formats it ("not given" when missing).
+
+    Coded values (e.g. repayment status -1) show their documented meaning instead.
+    """
+    if field.value_labels and isinstance(value, int | float) and value in field.value_labels:
+        return f"{field.value_labels[int(value)]} ({value:g})"
     return field.format_value(value)
 
 

@@ -132,3 +132,23 @@ def test_unknown_target_values_are_refused():
     frame.loc[0, scorecard.target] = "excellent"
     with pytest.raises(ValueError, match="excellent"):
         target_codes(scorecard, frame[scorecard.target])
+
+
+@pytest.mark.parametrize("key", ["card_default", "german_credit", "credit_score"])
+def test_demo_models_train_on_the_synthetic_sample(key):
+    from ml.synthetic import synthetic_frame
+
+    scorecard = get_scorecard(key)
+    result = train_scorecard(
+        scorecard,
+        synthetic_frame(scorecard, 300, seed=1),
+        search=False,
+        params=TINY_FOREST,
+        synthetic=True,
+        baselines=False,
+        permutation=False,
+    )
+    assert result.model.synthetic
+    frame = synthetic_frame(scorecard, 5, seed=2)
+    assert result.model.predict_one(frame.iloc[0].to_dict(), validated=True).synthetic
+    assert len(result.model.predict_frame(frame)) == 5
