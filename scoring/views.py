@@ -38,6 +38,11 @@ def application_score(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     prediction = selectors.prediction_get_for_user(user=request.user, prediction_id=pk)
+    return render(request, "scoring/prediction_detail.html", _result_context(request, prediction))
+
+
+def _result_context(request: HttpRequest, prediction, decision_form=None) -> dict:
+    """What the result page shows; the decision form only on a decidable latest prediction."""
     scorecard = get_scorecard(prediction.scorecard)
     application = prediction.application
     latest = None
@@ -49,7 +54,9 @@ def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and application.status == application.Status.SCORED
         and request.user.has_perm("scoring.add_decision")
     )
-    context = {
+    if can_decide and decision_form is None:
+        decision_form = DecisionForm(initial={"outcome": prediction.recommendation})
+    return {
         "prediction": prediction,
         "scorecard": scorecard,
         "application": application,
@@ -57,12 +64,9 @@ def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "worst_class_label": scorecard.class_labels.get(scorecard.classes[-1]),
         "scale": _score_scale(prediction),
         "is_latest": is_latest,
-        "decision_form": DecisionForm(initial={"outcome": prediction.recommendation})
-        if can_decide
-        else None,
+        "decision_form": decision_form if can_decide else None,
         "decision": selectors.decision_active(application=application) if application else None,
     }
-    return render(request, "scoring/prediction_detail.html", context)
 
 
 @login_required
@@ -93,18 +97,7 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if latest is None:
         messages.error(request, "Score the application before recording a decision.")
         return redirect("applicants:application_detail", pk=application.pk)
-    scorecard = get_scorecard(latest.scorecard)
-    context = {
-        "prediction": latest,
-        "scorecard": scorecard,
-        "application": application,
-        "class_label": scorecard.class_labels.get(latest.predicted_class),
-        "worst_class_label": scorecard.class_labels.get(scorecard.classes[-1]),
-        "scale": _score_scale(latest),
-        "is_latest": True,
-        "decision_form": form,
-        "decision": None,
-    }
+    context = _result_context(request, latest, decision_form=form)
     return render(request, "scoring/prediction_detail.html", context, status=400)
 
 
