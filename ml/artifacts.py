@@ -116,13 +116,18 @@ def dump_model_bytes(model: ScoringModel) -> bytes:
     return buffer.getvalue()
 
 
+def serialize_model(model: ScoringModel) -> tuple[bytes, Manifest]:
+    """(model file bytes, manifest) for writing through any storage, e.g. Django's."""
+    data = dump_model_bytes(model)
+    return data, build_manifest(model, file_sha256(data))
+
+
 def save_model(model: ScoringModel, directory: str | Path) -> Manifest:
     """Write ``model.joblib`` and ``manifest.json`` into `directory` (created if needed)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    data = dump_model_bytes(model)
+    data, manifest = serialize_model(model)
     (directory / MODEL_FILE).write_bytes(data)
-    manifest = build_manifest(model, file_sha256(data))
     (directory / MANIFEST_FILE).write_text(manifest.to_json() + "\n", encoding="utf-8")
     return manifest
 
@@ -174,7 +179,10 @@ def load_model_bytes(
     if not isinstance(manifest, Manifest):
         manifest = read_manifest(manifest if not isinstance(manifest, str) else manifest.encode())
     check_manifest(manifest, expected_sha256)
-    model = joblib.load(io.BytesIO(data))
+    try:
+        model = joblib.load(io.BytesIO(data))
+    except KeyError as error:  # the scorecard it names is not declared in this code base
+        raise ArtifactError(f"Cannot load the model: {error}") from error
     if not isinstance(model, ScoringModel) or model.key != manifest.scorecard:
         raise ArtifactError("The file does not hold the model its manifest describes.")
     return model

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,7 @@ from ml.scaling import ScoreScaling
 from ml.schema import Scorecard, validate_inputs
 from ml.segments import Segmenter
 
-BATCH_ROWS = 2000
+BATCH_ROWS = 5000
 
 
 class InvalidInputError(ValueError):
@@ -68,8 +68,7 @@ class Prediction:
     reasons: list[dict[str, Any]]
     segment: dict[str, Any]
     synthetic: bool = False
-    model_version: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    model_version: str = ""  # metadata["version"], which the app may set after loading
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -159,6 +158,7 @@ class ScoringModel:
         self._segment_positions = [numeric.index(c) for c in self.segment_columns]
 
     def reason_item_of(self, feature: str) -> str:
+        """The reason item (field or derived feature) a feature column belongs to."""
         if feature in self._derived_by_name:
             return feature
         return self._features.feature_sources_[feature][0]

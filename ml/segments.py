@@ -92,8 +92,9 @@ def fit_segmenter(
     sample = z if len(z) <= sample_size else z[rng.choice(len(z), sample_size, replace=False)]
     scores: dict[int, float] = {}
     models: dict[int, KMeans] = {}
+    distinct_rows = len(np.unique(sample, axis=0))
     for k in k_range:
-        if k >= len(sample):
+        if k >= distinct_rows:
             break
         model = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit(sample)
         if len(np.unique(model.labels_)) < 2:

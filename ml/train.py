@@ -405,10 +405,14 @@ def train_scorecard(
     mark = time.monotonic()
     report_progress("segmenting", 0.0, "k-means segments")
     encoded_train = model.segment_inputs(model.encode_frame(X_train))
-    model.segmenter = fit_segmenter(
-        encoded_train, model.segment_columns, _numeric_labels(model), random_state=random_state
-    )
-    report_progress("segmenting", 1.0, f"{model.segmenter.n_segments} segments")
+    try:
+        model.segmenter = fit_segmenter(
+            encoded_train, model.segment_columns, _numeric_labels(model), random_state=random_state
+        )
+        segments_message = f"{model.segmenter.n_segments} segments"
+    except ValueError as error:  # too few distinct rows: predictions carry no segment
+        segments_message = f"no segments: {error}"
+    report_progress("segmenting", 1.0, segments_message)
     timings["segmenting"] = time.monotonic() - mark
     timings["total"] = time.monotonic() - started
 
@@ -430,7 +434,7 @@ def train_scorecard(
         "metrics": metrics,
         "quality": quality_summary(scorecard.key, metrics),
         "importances": importances,
-        "segments": model.segmenter.to_dict(),
+        "segments": model.segmenter.to_dict() if model.segmenter else None,
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
         "features": {
             "inputs": model.input_fields,

@@ -21,6 +21,7 @@ def make_frame(key: str, n: int = 400, seed: int = 0, missing: float = 0.03) -> 
     columns: dict[str, object] = {}
     signal = np.zeros(n)
     numeric_seen = 0
+    categorical_seen = False
     for field in scorecard.fields:
         kind = kind_name(field.kind)
         if kind in ("numeric", "integer"):
@@ -38,11 +39,9 @@ def make_frame(key: str, n: int = 400, seed: int = 0, missing: float = 0.03) -> 
         elif kind == "categorical":
             choices = np.array(field.choice_values, dtype=object)
             picked = rng.integers(0, len(choices), n)
-            if field.protected:
-                pass
-            elif "categorical" not in columns:
+            if not field.protected and not categorical_seen:
                 signal += (picked == 0) * 1.0
-                columns["categorical"] = True
+                categorical_seen = True
             columns[field.name] = pd.Series(choices[picked], dtype=object)
         elif kind == "boolean":
             columns[field.name] = pd.array(rng.random(n) < 0.5, dtype="boolean")
@@ -52,7 +51,6 @@ def make_frame(key: str, n: int = 400, seed: int = 0, missing: float = 0.03) -> 
                 ", ".join(rng.choice(items, size=rng.integers(0, 4)).tolist()) for _ in range(n)
             ]
             columns[field.name] = pd.Series(cells, dtype=object)
-    columns.pop("categorical", None)
     frame = pd.DataFrame(columns)
     latent = signal + rng.normal(0, 0.8, n)
     k = len(scorecard.classes)

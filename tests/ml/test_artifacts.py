@@ -14,6 +14,7 @@ from ml.artifacts import (
     load_model_file,
     read_manifest,
     save_model,
+    serialize_model,
 )
 from tests.ml.modelkit import make_frame, trained
 
@@ -99,3 +100,12 @@ def test_missing_files_and_bad_manifests_give_clear_errors(saved, tmp_path):
         read_manifest(b"{not json")
     with pytest.raises(ArtifactError, match="lacks"):
         read_manifest({"format": 1})
+
+
+def test_serialize_for_a_storage_backend():
+    data, manifest = serialize_model(trained("german_credit").model)
+    assert manifest.model_sha256 == file_sha256(data)
+    model = load_model_bytes(
+        data, expected_sha256=manifest.model_sha256, manifest=manifest.to_json()
+    )
+    assert model.metadata["data_sha256"] == manifest.data_sha256

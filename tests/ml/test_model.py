@@ -91,3 +91,40 @@ def test_reason_values_and_derived_feature_words():
             else:
                 assert reason["label"] == model.scorecard.field(reason["field"]).label
     assert seen_derived
+
+
+@pytest.mark.parametrize("key", ["card_default", "credit_score", "german_credit"])
+def test_single_row_fast_path_equals_predict_proba_on_messy_rows(key):
+    model = trained(key).model
+    frame = make_frame(key, 150, seed=21, missing=0.25)
+    categorical = [f.name for f in model.scorecard.model_fields if f.kind == "categorical"]
+    frame.loc[::4, categorical] = "a category never seen in training"
+    expected = model.pipeline.predict_proba(frame.loc[:, model.input_fields])
+    for i in range(len(frame)):
+        row = {name: frame[name].iloc[i] for name in model.input_fields}
+        prediction = model.predict_one(row, validated=True)
+        np.testing.assert_allclose(
+            list(prediction.probabilities.values()), expected[i], rtol=0, atol=1e-12
+        )
+
+
+def test_tiny_training_sets_give_a_model_without_segments():
+    from ml.scorecards import get_scorecard
+    from ml.train import train_scorecard
+
+    frame = make_frame("german_credit", 40, seed=1)
+    frame.loc[:, ["duration", "credit_amount", "age"]] = 1.0  # nothing to cluster on
+    frame.loc[:, ["installment_commitment", "residence_since"]] = 1.0
+    frame.loc[:, ["existing_credits", "num_dependents"]] = 1.0
+    result = train_scorecard(
+        get_scorecard("german_credit"),
+        frame,
+        search=False,
+        params={"n_estimators": 5},
+        baselines=False,
+        permutation=False,
+    )
+    assert result.model.segmenter is None and result.report["segments"] is None
+    prediction = result.model.predict_one(frame.iloc[0].to_dict(), validated=True)
+    assert prediction.segment == {"id": None, "description": ""}
+    assert "segment" not in result.model.predict_frame(frame.iloc[:3]).columns
