@@ -19,7 +19,6 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from dataclasses import fields as dataclass_fields
 from enum import StrEnum
 from functools import cached_property
 from types import MappingProxyType
@@ -138,26 +137,8 @@ def _sentence_case(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
-def _rebuild(cls: type, kwargs: dict[str, Any]) -> Any:
-    return cls(**kwargs)
-
-
-class _PicklableDeclaration:
-    """Pickle support for frozen declarations: MappingProxyType cannot be pickled, so an
-    instance is rebuilt from its constructor arguments (model artifacts embed scorecards)."""
-
-    def __reduce__(self):
-        kwargs = {
-            f.name: dict(value) if isinstance(value, MappingProxyType) else value
-            for f in dataclass_fields(self)
-            if f.init
-            for value in [getattr(self, f.name)]
-        }
-        return (_rebuild, (type(self), kwargs))
-
-
 @dataclass(frozen=True)
-class Field(_PicklableDeclaration):
+class Field:
     """One input of a scorecard, declared as data."""
 
     name: str
@@ -450,7 +431,7 @@ def coerce_value(field_: Field, raw: Any) -> Coerced:
 
 
 @dataclass(frozen=True)
-class Scorecard(_PicklableDeclaration):
+class Scorecard:
     """A prediction task: its fields, target, classes (best to worst) and business costs."""
 
     key: str

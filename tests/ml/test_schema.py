@@ -1,6 +1,5 @@
 import dataclasses
 import json
-import pickle
 
 import pandas as pd
 import pytest
@@ -360,11 +359,3 @@ def test_validate_frame_matches_validate_inputs_row_by_row(card_default):
     assert list(clean["row_number"]) == [1, 2, 6]
     assert clean.loc[1, "limit_bal"] == 500000
     assert clean.loc[2, "pay_amt1"] == 100000
-
-
-@pytest.mark.parametrize("scorecard", SCORECARDS.values(), ids=list(SCORECARDS))
-def test_scorecards_survive_pickling(scorecard):
-    restored = pickle.loads(pickle.dumps(scorecard))
-    assert restored == scorecard
-    assert restored.field(scorecard.fields[0].name).describe(None).endswith("not given")
-    assert dict(restored.class_labels) == dict(scorecard.class_labels)
