@@ -62,6 +62,9 @@ class ScorecardInputsForm(forms.Form):
         self.cleaned_inputs: dict[str, Any] = {}
         for field in scorecard.fields:
             self.fields[field.name] = _form_field(field)
+            # Shown with an asterisk; enforced by the scorecard's validator, not by Django,
+            # so that a draft may be saved incomplete.
+            self.fields[field.name].scorecard_required = field.required
 
     def clean(self) -> dict[str, Any]:
         raw = {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}
@@ -97,6 +100,4 @@ def _help_text(field) -> str:
     parts = [field.help_text] if field.help_text else []
     if field.protected:
         parts.append("Protected: recorded for fairness monitoring, never used by the model.")
-    if not field.required:
-        parts.append("Optional.")
     return " ".join(parts)

@@ -33,3 +33,16 @@ def get_item(container, key):
         return container[int(key)]
     except (IndexError, TypeError, ValueError):
         return None
+
+
+@register.filter
+def number(value, digits: int = 3) -> str:
+    """Whole numbers as they are, others rounded: 238 -> '238', 0.07912 -> '0.079'."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(number(item, digits) for item in value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    value = float(value)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:.{int(digits)}f}"
