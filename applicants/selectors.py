@@ -78,3 +78,11 @@ def officer_list() -> QuerySet:
         .distinct()
         .order_by("username")
     )
+
+
+def application_list_for_applicant(*, applicant: Applicant) -> QuerySet[Application]:
+    """An applicant's applications, newest first (the caller has already got the applicant
+    through `applicant_get_for_user`)."""
+    return applicant.applications.select_related(
+        "applicant", "applicant__owner", "created_by"
+    ).order_by("-created_at", "-id")

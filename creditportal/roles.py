@@ -42,6 +42,35 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     },
 }
 
+# Permissions of models added after a section's first data migration get a section of their
+# own, granted by their own migration (an earlier migration cannot grant what does not exist).
+_OFFICER_JOBS = ["add_batchscoringjob", "view_batchscoringjob", "change_batchscoringjob"]
+ROLE_PERMISSIONS["scoring_jobs"] = {
+    LOAN_OFFICER: _OFFICER_JOBS,
+    CREDIT_MANAGER: [
+        *_OFFICER_JOBS,
+        "view_all_batchscoringjobs",
+        "add_trainingdataset",
+        "view_trainingdataset",
+        "add_trainingjob",
+        "view_trainingjob",
+        "change_trainingjob",
+        "view_scorecardjobsettings",
+        "change_scorecardjobsettings",
+    ],
+}
+
+# Everyone with a role may read the model registry (which version answered, how good it is);
+# only credit managers promote.
+ROLE_PERMISSIONS["scoring_registry_read"] = {
+    LOAN_OFFICER: ["view_modelversion", "view_modelpromotion"],
+}
+
+# The dashboard: portfolio, model reports, monitoring, fairness and data insights.
+ROLE_PERMISSIONS["dashboard"] = {
+    CREDIT_MANAGER: ["view_dashboard", "view_modelversionprofile", "view_monitoringsnapshot"],
+}
+
 # The permission that lifts the "own applicants only" rule.
 SEE_ALL_PERMISSION = "applicants.view_all_applicants"
 
@@ -55,8 +84,11 @@ def can_reassign_applicants(user) -> bool:
     return user.has_perm("applicants.reassign_applicant")
 
 
-def grant_role_permissions(apps, app_label: str) -> None:
+def grant_role_permissions(apps, app_label: str, section: str | None = None) -> None:
     """For a data migration: create the roles if needed and grant them `app_label`'s section.
+
+    `section` names another section of ROLE_PERMISSIONS holding permissions of `app_label`
+    (those added by a later migration).
 
     Permissions are normally created after all migrations have run (post_migrate); on a
     fresh database they do not exist yet, so they are created here first.
@@ -70,7 +102,7 @@ def grant_role_permissions(apps, app_label: str) -> None:
         if role == ADMINISTRATOR:
             group.permissions.add(*app_permissions)
             continue
-        codenames = ROLE_PERMISSIONS[app_label].get(role, [])
+        codenames = ROLE_PERMISSIONS[section or app_label].get(role, [])
         granted = list(app_permissions.filter(codename__in=codenames))
         missing = set(codenames) - {permission.codename for permission in granted}
         if missing:

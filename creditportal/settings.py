@@ -51,10 +51,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "creditportal",
     "applicants",
     "scoring",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -103,9 +108,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Persistent connections, for SQLite too: closing the last connection to a WAL database
+# checkpoints it (an fsync), which per request cost more than the request itself.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -133,6 +139,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The API answers a lockout (on POST /api/v1/auth/token/) in its own JSON error format.
+AXES_LOCKOUT_CALLABLE = "creditportal.exceptions.axes_lockout_response"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
@@ -184,6 +192,122 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=330
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3600)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# A publish to an unreachable broker fails within seconds (the user gets a 503), not minutes.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=4.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+# Periodic work (run exactly one `celery -A creditportal beat`): re-queue jobs whose worker
+# died, and start the periodic retraining that managers switched on.
+CELERY_BEAT_SCHEDULE = {
+    "recover-orphaned-jobs": {
+        "task": "scoring.recover_orphaned_jobs",
+        "schedule": env.float("CREDITPORTAL_JOB_RECOVERY_SECONDS", default=60.0),
+    },
+    "periodic-retraining": {
+        "task": "scoring.start_due_retraining",
+        "schedule": env.float("CREDITPORTAL_RETRAINING_CHECK_SECONDS", default=900.0),
+    },
+    # Dashboard: a monitoring snapshot (PSI, realised performance, alerts) per production model,
+    # and the daily roll-up of predictions that the portfolio page reads.
+    "monitoring-snapshots": {
+        "task": "dashboard.take_monitoring_snapshots",
+        "schedule": env.float("CREDITPORTAL_MONITORING_SECONDS", default=3600.0),
+    },
+    "portfolio-roll-up": {
+        "task": "dashboard.roll_up_predictions",
+        "schedule": env.float("CREDITPORTAL_ROLLUP_SECONDS", default=900.0),
+    },
+}
+# Days of predictions each monitoring snapshot compares with the training data.
+MONITORING_WINDOW_DAYS = env.int("CREDITPORTAL_MONITORING_WINDOW_DAYS", default=30)
+
+# Background jobs (scoring/jobs.py). Uploads are refused above these sizes.
+MAX_TRAINING_UPLOAD_MB = env.int("CREDITPORTAL_MAX_TRAINING_UPLOAD_MB", default=200)
+MAX_BATCH_UPLOAD_MB = env.int("CREDITPORTAL_MAX_BATCH_UPLOAD_MB", default=400)
+# Rows read, scored and committed together: a crash loses at most one chunk of work.
+BATCH_CHUNK_ROWS = env.int("CREDITPORTAL_BATCH_CHUNK_ROWS", default=20_000)
+# A running job whose heartbeat is older than this is taken to have lost its worker.
+JOB_STALE_SECONDS = env.int("CREDITPORTAL_JOB_STALE_SECONDS", default=600)
+# A job re-queued after its worker died this many times is failed instead.
+JOB_MAX_ATTEMPTS = env.int("CREDITPORTAL_JOB_MAX_ATTEMPTS", default=3)
+
+# Cache: throttling counters of the REST API. The default is per process; with several web
+# processes set a shared one (e.g. DJANGO_CACHE_URL=redis://host:6379/1) so limits are global.
+CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")}
+# Dashboard charts (SVG): drawn once and shared by the web processes and workers of a machine
+# (workers draw them as soon as a snapshot or profile is computed). With several machines,
+# point it at a shared cache, e.g. DJANGO_CHART_CACHE_URL=redis://host:6379/2.
+CACHES["charts"] = env.cache_url(
+    "DJANGO_CHART_CACHE_URL", default=f"filecache://{VAR_DIR / 'chart-cache'}"
+)
+CACHES["charts"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 5000)
+
+# REST API under /api/v1/ (creditportal/api.py). Clients authenticate with a token
+# (POST /api/v1/auth/token/), the browsable API with the portal's session. Every list is
+# paginated and filtered with django-filter; every error has one JSON shape
+# (creditportal/exceptions.py); requests are throttled per user and per anonymous address.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: its WWW-Authenticate header is what makes an anonymous request a 401.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "creditportal.api_base.ActionPermissions",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "creditportal.api_base.PageNumberPagination",
+    "PAGE_SIZE": env.int("API_PAGE_SIZE", default=25),
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON_RATE", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER_RATE", default="1200/minute"),
+    },
+    "EXCEPTION_HANDLER": "creditportal.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
+
+# OpenAPI 3 schema at /api/schema/, Swagger UI at /api/docs/ with its assets served from
+# drf-spectacular-sidecar's static files (no CDN).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CreditPortal API",
+    "DESCRIPTION": (
+        "Score credit applicants, keep every prediction as an audit record and record "
+        "decisions, as the user that owns the token and with that user's permissions. "
+        'Every error has the body `{"error": {"code", "message", "fields"}}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "applicants.models.Application.Status",
+        "ModelVersionStatusEnum": "scoring.models.ModelVersion.Status",
+        "RecommendationEnum": "scoring.models.Recommendation",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "creditportal.api_base.document_error_responses",
+    ],
+}
 
 LOGGING = {
     "version": 1,

@@ -14,8 +14,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/", include("creditportal.api")),
     path("", include("applicants.urls")),
     path("", include("scoring.urls")),
+    path("dashboard/", include("dashboard.urls")),
 ]
 
 handler404 = "creditportal.views.page_not_found"

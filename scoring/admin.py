@@ -80,3 +80,6 @@ class DecisionAdmin(ReadOnlyAdmin):
 class ApplicationOutcomeAdmin(ReadOnlyAdmin):
     list_display = ("application", "outcome_class", "recorded_by", "recorded_at")
     list_filter = ("outcome_class",)
+
+
+from . import admin_jobs  # noqa: E402, F401  (the job models' admin pages)

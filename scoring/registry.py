@@ -24,7 +24,12 @@ class LoadedModel:
     artifact_sha256: str
     is_synthetic: bool
     model: ScoringModel
+    # The version's row without its large JSON columns (report, manifest...), for the
+    # predictions' foreign key: showing a new prediction's version then costs no query.
+    row: ModelVersion
 
+
+SUMMARY_FIELDS = ("id", "scorecard", "version", "status", "is_synthetic", "created_at")
 
 _loaded: dict[str, LoadedModel] = {}
 _lock = threading.Lock()
@@ -61,6 +66,7 @@ def production_model(scorecard_key: str) -> LoadedModel:
             artifact_sha256=version.artifact_sha256,
             is_synthetic=version.is_synthetic,
             model=model_version_load(version),
+            row=ModelVersion.objects.only(*SUMMARY_FIELDS).get(pk=version.pk),
         )
         _loaded[scorecard_key] = loaded
         return loaded

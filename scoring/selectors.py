@@ -6,8 +6,19 @@ from django.http import Http404
 from applicants.models import Applicant, Application
 from applicants.selectors import application_visible_to
 from creditportal.roles import can_see_all_applicants
+from ml.scorecards import SCORECARDS
 
-from .models import Decision, ModelPromotion, ModelVersion, Prediction
+from .models import (
+    BatchRowError,
+    BatchScoringJob,
+    Decision,
+    ModelPromotion,
+    ModelVersion,
+    Prediction,
+    ScorecardJobSettings,
+    TrainingDataset,
+    TrainingJob,
+)
 
 
 def prediction_visible_to(*, user) -> QuerySet[Prediction]:
@@ -71,3 +82,92 @@ def model_version_get(*, version_id: int) -> ModelVersion:
 def promotion_list(*, scorecard: str | None = None) -> QuerySet[ModelPromotion]:
     queryset = ModelPromotion.objects.select_related("from_version", "to_version", "promoted_by")
     return queryset.filter(scorecard=scorecard) if scorecard else queryset
+
+
+# --- background jobs ---------------------------------------------------------------------------
+
+BATCH_VIEW_ALL_PERMISSION = "scoring.view_all_batchscoringjobs"
+
+
+def batch_job_visible_to(*, user) -> QuerySet[BatchScoringJob]:
+    """Bulk jobs a user may see: their own; every job for credit managers."""
+    queryset = BatchScoringJob.objects.select_related("owner", "model_version")
+    if user.has_perm(BATCH_VIEW_ALL_PERMISSION):
+        return queryset
+    return queryset.filter(owner=user)
+
+
+def batch_job_get_for_user(*, user, job_id: int) -> BatchScoringJob:
+    """A job the user may see (and download); 404 whether missing or someone else's."""
+    try:
+        return batch_job_visible_to(user=user).get(pk=job_id)
+    except BatchScoringJob.DoesNotExist:
+        raise Http404("No such bulk scoring job.") from None
+
+
+def batch_row_error_list(*, job: BatchScoringJob) -> QuerySet[BatchRowError]:
+    return job.row_errors.order_by("row_number", "field")
+
+
+def training_dataset_list(*, scorecard: str | None = None) -> QuerySet[TrainingDataset]:
+    queryset = TrainingDataset.objects.select_related("uploaded_by").defer("cleaning_report")
+    return queryset.filter(scorecard=scorecard) if scorecard else queryset
+
+
+def training_dataset_get(*, dataset_id: int) -> TrainingDataset:
+    try:
+        return TrainingDataset.objects.select_related("uploaded_by").get(pk=dataset_id)
+    except TrainingDataset.DoesNotExist:
+        raise Http404("No such training dataset.") from None
+
+
+def training_job_list(*, scorecard: str | None = None) -> QuerySet[TrainingJob]:
+    queryset = TrainingJob.objects.select_related("requested_by", "dataset", "model_version").defer(
+        "log", "comparison"
+    )
+    return queryset.filter(scorecard=scorecard) if scorecard else queryset
+
+
+def training_job_get(*, job_id: int) -> TrainingJob:
+    try:
+        return TrainingJob.objects.select_related("requested_by", "dataset", "model_version").get(
+            pk=job_id
+        )
+    except TrainingJob.DoesNotExist:
+        raise Http404("No such training job.") from None
+
+
+def scorecard_job_settings_list() -> dict[str, ScorecardJobSettings]:
+    """The job settings of every scorecard (unsaved defaults where none were set)."""
+    stored = {s.scorecard: s for s in ScorecardJobSettings.objects.select_related("updated_by")}
+    return {key: stored.get(key) or ScorecardJobSettings(scorecard=key) for key in SCORECARDS}
+
+
+def decision_visible_to(*, user) -> QuerySet[Decision]:
+    """Decisions on the applications the user may see (their own applicants' for officers)."""
+    queryset = Decision.objects.select_related("decided_by", "reopened_by")
+    if can_see_all_applicants(user):
+        return queryset
+    return queryset.filter(application__in=application_visible_to(user=user))
+
+
+def decision_get_for_user(*, user, decision_id: int) -> Decision:
+    try:
+        return decision_visible_to(user=user).get(pk=decision_id)
+    except Decision.DoesNotExist:
+        raise Http404("No such decision.") from None
+
+
+def model_version_production_by_scorecard() -> dict[str, ModelVersion]:
+    """The production version of each scorecard that has one, by scorecard key."""
+    versions = ModelVersion.objects.filter(status=ModelVersion.Status.PRODUCTION).defer(
+        "report", "manifest"
+    )
+    return {version.scorecard: version for version in versions}
+
+
+def promotion_get(*, promotion_id: int) -> ModelPromotion:
+    try:
+        return promotion_list().get(pk=promotion_id)
+    except ModelPromotion.DoesNotExist:
+        raise Http404("No such promotion.") from None

@@ -119,6 +119,11 @@ def model_version_promote_initial(*, version: ModelVersion) -> ModelPromotion:
     )
 
 
+def model_version_promote_automatic(*, version: ModelVersion, reason: str) -> ModelPromotion:
+    """Promotion decided by the auto-promotion rule a credit manager switched on (no user)."""
+    return _promote(version=version, by=None, reason=reason)
+
+
 @transaction.atomic
 def prediction_create(
     *, application: Application, requested_by, source: str = Prediction.Source.PORTAL
@@ -175,7 +180,7 @@ def _score_and_store(
     return Prediction.objects.create(
         application=application,
         scorecard=scorecard_key,
-        model_version_id=loaded.version_id,
+        model_version=loaded.row,
         inputs=inputs,
         predicted_class=result.predicted_class,
         probabilities=result.probabilities,

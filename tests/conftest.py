@@ -19,6 +19,7 @@ from tests.factories import (
     ManagerFactory,
     OfficerFactory,
     UserFactory,
+    ensure_roles,
 )
 
 # Tests never share the developer's embedded broker folder: the Celery app reads its
@@ -46,6 +47,19 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _role_groups_after_a_flush(request):
+    """Transactional tests empty every table when they end, the role groups included (they
+    come from data migrations); the next transactional test gets them back."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        ensure_roles()
 
 
 @pytest.fixture

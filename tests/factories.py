@@ -24,6 +24,28 @@ def role_hook(default_role: str | None) -> factory.PostGeneration:
     return factory.PostGeneration(add_to_group)
 
 
+def ensure_roles() -> None:
+    """Re-create the role groups after a transactional test flushed them (idempotent).
+
+    The groups come from data migrations; a transactional test empties every table when it
+    ends (permissions are re-created by post_migrate, groups are not).
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    from creditportal.roles import ADMINISTRATOR, ROLE_PERMISSIONS
+
+    Group.objects.get_or_create(name=ADMINISTRATOR)
+    for section, by_role in ROLE_PERMISSIONS.items():
+        app_label = "scoring" if section == "scoring_jobs" else section
+        for role, codenames in by_role.items():
+            group, _ = Group.objects.get_or_create(name=role)
+            group.permissions.add(
+                *Permission.objects.filter(
+                    content_type__app_label=app_label, codename__in=codenames
+                )
+            )
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()

@@ -81,22 +81,26 @@ def test_history_on_application_and_applicant_pages(
     assert f"/predictions/{first.pk}/" in applicant_page
 
 
-def test_model_pages_for_managers_only(officer_client, client, manager, production_model):
-    for url in [
+def test_model_pages_read_by_everyone_with_a_role_promote_by_managers(
+    officer_client, client, manager, production_model, no_role_user
+):
+    pages = [
         reverse("scoring:model_version_list"),
         reverse("scoring:model_version_detail", args=[production_model.pk]),
         reverse("scoring:promotion_history"),
-    ]:
-        assert officer_client.get(url).status_code == 403, url
-    client.force_login(manager)
-    for url in [
-        reverse("scoring:model_version_list"),
-        reverse("scoring:model_version_detail", args=[production_model.pk]),
-        reverse("scoring:promotion_history"),
-    ]:
-        response = client.get(url)
+    ]
+    for url in pages:
+        response = officer_client.get(url)
         assert response.status_code == 200, url
         assert "demo" in response.content.decode().lower()
+        assert "Promote to production" not in response.content.decode()
+    promote = reverse("scoring:model_version_promote", args=[production_model.pk])
+    assert officer_client.post(promote, {"reason": "mine"}).status_code == 403
+    client.force_login(no_role_user)
+    assert client.get(pages[0]).status_code == 403
+    client.force_login(manager)
+    for url in pages:
+        assert client.get(url).status_code == 200, url
 
 
 def test_manager_promotes_from_the_report_page(

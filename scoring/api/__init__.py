@@ -1,0 +1,2 @@
+"""The scoring app's REST API: serializers, filters and viewsets (registered in
+`creditportal/api.py`)."""

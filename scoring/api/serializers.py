@@ -1,0 +1,389 @@
+"""Serializers of the scoring API. Output serializers describe stored rows field by field
+(they are the OpenAPI schema clients are generated from); input serializers only check the
+shape of a request, the services check the rules."""
+
+import math
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from creditportal.api_base import AnyObjectField, UserSummarySerializer
+from ml.schema import Field, FieldKind, Scorecard
+from ml.scorecards import SCORECARDS, get_scorecard
+
+from ..models import (
+    ApplicationOutcome,
+    Decision,
+    ModelPromotion,
+    ModelVersion,
+    Prediction,
+    Recommendation,
+)
+
+# --- model versions -------------------------------------------------------------------------
+
+
+class ModelVersionSummarySerializer(serializers.ModelSerializer):
+    label = serializers.CharField(
+        read_only=True, help_text='e.g. "card_default v3", "… — demo, synthetic data".'
+    )
+
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "scorecard", "version", "label", "status", "is_synthetic"]
+        extra_kwargs = {
+            "is_synthetic": {"help_text": "A demo model trained on synthetic data, not real."}
+        }
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True)
+    created_by = UserSummarySerializer(allow_null=True, read_only=True)
+    hyperparameters = AnyObjectField(read_only=True)
+    metrics = AnyObjectField(read_only=True, help_text="Headline test metrics.")
+    policy = AnyObjectField(read_only=True, help_text="Decision thresholds on the risk.")
+    score_scaling = AnyObjectField(read_only=True, help_text="How risk becomes points.")
+    features = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="The model's input fields."
+    )
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "scorecard",
+            "version",
+            "label",
+            "status",
+            "algorithm",
+            "is_synthetic",
+            "hyperparameters",
+            "features",
+            "metrics",
+            "policy",
+            "score_scaling",
+            "artifact_sha256",
+            "training_data_sha256",
+            "training_data_description",
+            "created_by",
+            "created_at",
+            "notes",
+        ]
+        read_only_fields = fields
+
+
+class ModelVersionDetailSerializer(ModelVersionSerializer):
+    report = AnyObjectField(read_only=True, help_text="The full validation report.")
+
+    class Meta(ModelVersionSerializer.Meta):
+        fields = [*ModelVersionSerializer.Meta.fields, "report"]
+        read_only_fields = fields
+
+
+class ModelPromotionSerializer(serializers.ModelSerializer):
+    from_version = ModelVersionSummarySerializer(
+        allow_null=True, read_only=True, help_text="The version it replaced, if any."
+    )
+    to_version = ModelVersionSummarySerializer(read_only=True)
+    promoted_by = UserSummarySerializer(
+        allow_null=True, read_only=True, help_text="Empty for the automatic first promotion."
+    )
+
+    class Meta:
+        model = ModelPromotion
+        fields = [
+            "id",
+            "scorecard",
+            "from_version",
+            "to_version",
+            "promoted_by",
+            "promoted_at",
+            "reason",
+        ]
+        read_only_fields = fields
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why; kept in the history.")
+
+
+# --- predictions ----------------------------------------------------------------------------
+
+
+class ReasonSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The input field or derived feature.")
+    label = serializers.CharField()
+    value = serializers.JSONField(
+        allow_null=True, help_text="Its value for this applicant (number, text, list or null)."
+    )
+    direction = serializers.ChoiceField(
+        choices=["raises", "lowers"], help_text="Whether it raises or lowers the risk."
+    )
+    contribution = serializers.FloatField(help_text="Its contribution to the risk.")
+    sentence = serializers.CharField(help_text="In words a loan officer understands.")
+
+
+class SegmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True, help_text="k-means cluster of the inputs.")
+    description = serializers.CharField(allow_blank=True)
+
+
+class PredictionSerializer(serializers.ModelSerializer):
+    model_version = ModelVersionSummarySerializer(read_only=True)
+    requested_by = UserSummarySerializer(read_only=True)
+    class_label = serializers.SerializerMethodField()
+    probabilities = serializers.DictField(
+        child=serializers.FloatField(), read_only=True, help_text="Probability of each class."
+    )
+    risk = serializers.FloatField(read_only=True, help_text="Probability of the worst class.")
+    points = serializers.IntegerField(
+        read_only=True,
+        help_text="Score in points, higher is safer: 600 at 50:1 good:bad odds, 20 points "
+        "double the odds, clipped to 300-850.",
+    )
+    band = serializers.CharField(read_only=True, help_text="Risk band, A (safest) to E.")
+    recommendation = serializers.ChoiceField(choices=Recommendation.choices, read_only=True)
+    reasons = ReasonSerializer(
+        many=True, read_only=True, help_text="Up to four features that moved the score most."
+    )
+    segment = SegmentSerializer(read_only=True)
+    inputs = AnyObjectField(read_only=True, help_text="The exact inputs scored, by field name.")
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "id",
+            "application",
+            "scorecard",
+            "model_version",
+            "predicted_class",
+            "class_label",
+            "probabilities",
+            "risk",
+            "points",
+            "band",
+            "band_label",
+            "recommendation",
+            "reasons",
+            "segment",
+            "inputs",
+            "source",
+            "requested_by",
+            "latency_ms",
+            "created_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {"application": {"help_text": "Empty for stateless scoring."}}
+
+    def get_class_label(self, prediction) -> str:
+        scorecard = SCORECARDS.get(prediction.scorecard)
+        labels = scorecard.class_labels if scorecard else {}
+        return labels.get(prediction.predicted_class, prediction.predicted_class)
+
+    def to_representation(self, prediction) -> dict[str, Any]:
+        """The fields above, written out by hand.
+
+        DRF builds a ModelSerializer's fields (and its nested serializers') for every
+        instance, which cost more than the scoring itself on the stateless endpoint. The
+        declared fields still document the shape; tests check that both give the same.
+        """
+        version = prediction.model_version
+        user = prediction.requested_by
+        return {
+            "id": prediction.pk,
+            "application": prediction.application_id,
+            "scorecard": prediction.scorecard,
+            "model_version": {
+                "id": version.pk,
+                "scorecard": version.scorecard,
+                "version": version.version,
+                "label": version.label,
+                "status": version.status,
+                "is_synthetic": version.is_synthetic,
+            },
+            "predicted_class": prediction.predicted_class,
+            "class_label": self.get_class_label(prediction),
+            "probabilities": prediction.probabilities,
+            "risk": prediction.risk,
+            "points": prediction.points,
+            "band": prediction.band,
+            "band_label": prediction.band_label,
+            "recommendation": prediction.recommendation,
+            "reasons": prediction.reasons,
+            "segment": prediction.segment,
+            "inputs": prediction.inputs,
+            "source": prediction.source,
+            "requested_by": {
+                "id": user.pk,
+                "username": user.username,
+                "full_name": user.get_full_name(),
+            },
+            "latency_ms": prediction.latency_ms,
+            "created_at": _DATETIME.to_representation(prediction.created_at),
+        }
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+# --- decisions and outcomes -----------------------------------------------------------------
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    decided_by = UserSummarySerializer(read_only=True)
+    reopened_by = UserSummarySerializer(allow_null=True, read_only=True)
+    is_active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "application",
+            "prediction",
+            "outcome",
+            "note",
+            "is_override",
+            "is_active",
+            "decided_by",
+            "decided_at",
+            "reopened_at",
+            "reopened_by",
+            "reopen_reason",
+        ]
+        read_only_fields = fields
+
+    def get_is_active(self, decision) -> bool:
+        """False once a credit manager has reopened the application."""
+        return decision.reopened_at is None
+
+
+class DecisionCreateSerializer(serializers.Serializer):
+    application = serializers.IntegerField(help_text="A scored application of yours.")
+    outcome = serializers.ChoiceField(choices=Recommendation.choices)
+    note = serializers.CharField(
+        max_length=4000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when the outcome differs from the recommendation (an override).",
+    )
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    recorded_by = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = ApplicationOutcome
+        fields = ["id", "application", "outcome_class", "note", "recorded_by", "recorded_at"]
+        read_only_fields = fields
+
+
+class OutcomeInputSerializer(serializers.Serializer):
+    outcome_class = serializers.CharField(
+        max_length=32, help_text="One of the scorecard's classes, e.g. default / no_default."
+    )
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+# --- scorecards -----------------------------------------------------------------------------
+
+
+class ChoiceSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+
+
+class ScorecardFieldSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The key of this input in `inputs`.")
+    kind = serializers.ChoiceField(
+        choices=[kind.value for kind in FieldKind],
+        help_text="numeric: a number; integer: a whole number; categorical: one of `choices`; "
+        "boolean: true/false; multi_categorical: a list of `choices` values.",
+    )
+    label = serializers.CharField()
+    help_text = serializers.CharField(allow_blank=True)
+    unit = serializers.CharField(allow_blank=True)
+    min_value = serializers.FloatField(allow_null=True)
+    max_value = serializers.FloatField(allow_null=True)
+    choices = serializers.SerializerMethodField()
+    required = serializers.BooleanField(help_text="Needed to submit and to score.")
+    protected = serializers.BooleanField(
+        help_text="Never a model input (e.g. sex, marital status); only for fairness reports."
+    )
+
+    @extend_schema_field(ChoiceSerializer(many=True))
+    def get_choices(self, field: Field) -> list[dict[str, str]]:
+        return [{"value": value, "label": label} for value, label in field.choices]
+
+
+class ScorecardSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    description = serializers.CharField()
+    product = serializers.CharField(help_text="The loan product this scorecard scores.")
+    classes = serializers.SerializerMethodField(help_text="Best to worst.")
+    fields = ScorecardFieldSerializer(many=True, help_text="The inputs, in form order.")
+    production_model = serializers.SerializerMethodField()
+
+    @extend_schema_field(ChoiceSerializer(many=True))
+    def get_classes(self, scorecard: Scorecard) -> list[dict[str, str]]:
+        return [
+            {"value": value, "label": scorecard.class_labels.get(value, value)}
+            for value in scorecard.classes
+        ]
+
+    @extend_schema_field(ModelVersionSummarySerializer(allow_null=True))
+    def get_production_model(self, scorecard: Scorecard) -> dict[str, Any] | None:
+        version = self.context.get("production_versions", {}).get(scorecard.key)
+        return ModelVersionSummarySerializer(version).data if version else None
+
+
+def scorecard_inputs_serializer(scorecard_key: str) -> type[serializers.Serializer]:
+    """A serializer describing one scorecard's inputs, derived from its `ml` declaration.
+
+    It documents the request body of stateless scoring in the OpenAPI schema. Validation
+    itself stays with the one scorecard validator (`ml.schema.validate_inputs`, via the
+    service), which also accepts choice labels and numbers written as text.
+    """
+    scorecard = get_scorecard(scorecard_key)
+    attrs = {field.name: _input_field(field) for field in scorecard.fields}
+    attrs["__doc__"] = f"Inputs of the {scorecard.label} scorecard ({scorecard.key})."
+    name = "".join(part.title() for part in scorecard.key.split("_")) + "InputsSerializer"
+    return type(name, (serializers.Serializer,), attrs)
+
+
+def _input_field(field: Field) -> serializers.Field:
+    help_text = " ".join(
+        part
+        for part in (
+            field.help_text,
+            f"Unit: {field.unit}." if field.unit else "",
+        )
+        if part
+    )
+    common: dict[str, Any] = {
+        "required": field.required,
+        "allow_null": not field.required,
+        "label": field.label,
+        "help_text": help_text or None,
+    }
+    bounds = {
+        key: value
+        for key, value in (("min_value", field.min_value), ("max_value", field.max_value))
+        if value is not None
+    }
+    if field.kind == FieldKind.NUMERIC:
+        return serializers.FloatField(**bounds, **common)
+    if field.kind == FieldKind.INTEGER:
+        whole = {
+            key: (math.ceil(value) if key == "min_value" else math.floor(value))
+            for key, value in bounds.items()
+        }
+        return serializers.IntegerField(**whole, **common)
+    if field.kind == FieldKind.BOOLEAN:
+        return serializers.BooleanField(**common)
+    choice = serializers.ChoiceField(choices=list(field.choices))
+    if field.kind == FieldKind.MULTI_CATEGORICAL:
+        return serializers.ListField(child=choice, **common)
+    return serializers.ChoiceField(choices=list(field.choices), **common)

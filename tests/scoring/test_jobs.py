@@ -1,0 +1,483 @@
+"""Job services, run in-process (the worker's side is called directly with the job's id)."""
+
+import csv
+import io
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+
+from creditportal.errors import ApplicationError
+from scoring import jobs
+from scoring.models import (
+    BatchRowError,
+    BatchScoringJob,
+    JobStatus,
+    ModelPromotion,
+    ModelVersion,
+    Prediction,
+    ScorecardJobSettings,
+    TrainingDataset,
+    TrainingJob,
+)
+from tests.factories import ApplicationFactory
+from tests.scoring.jobkit import INVALID, card_default_csv, upload
+
+SMALL_TRAINING = {"params": {"n_estimators": 20, "min_samples_leaf": 5}, "baselines": False}
+
+
+@pytest.fixture
+def small_training(settings):
+    settings.TRAINING_JOB_OPTIONS = {**SMALL_TRAINING, "permutation": False}
+
+
+def result_rows(job: BatchScoringJob) -> list[dict]:
+    with job.result_file.open("rb") as handle:
+        return list(csv.DictReader(io.StringIO(handle.read().decode())))
+
+
+# --- bulk scoring ------------------------------------------------------------------------------
+
+
+def test_bulk_job_scores_valid_rows_and_reports_invalid_ones(officer, production_model, settings):
+    settings.BATCH_CHUNK_ROWS = 40
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(100)), owner=officer
+    )
+    assert job.status == JobStatus.QUEUED and job.chunk_rows == 40
+
+    jobs.batch_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert (job.rows_total, job.rows_done, job.rows_valid, job.rows_invalid) == (100, 100, 97, 3)
+    assert job.model_version == production_model
+    predictions = Prediction.objects.filter(batch_job=job)
+    assert predictions.count() == 97
+    assert set(predictions.values_list("row_number", flat=True)) == set(range(1, 101)) - set(
+        INVALID
+    )
+    first = predictions.get(row_number=1)
+    assert first.source == Prediction.Source.BATCH and first.requested_by == officer
+    assert first.inputs["limit_bal"] == 236270 and first.application is None
+    errors = {(e.row_number, e.field) for e in BatchRowError.objects.filter(job=job)}
+    assert errors == {(row, field) for row, (_, _, field) in INVALID.items()}
+
+    rows = result_rows(job)
+    assert len(rows) == 100
+    assert rows[0]["ID"] == "C0000001"  # extra columns carried through
+    assert rows[0]["default.payment.next.month"] == "no_default"  # the label too, unused
+    assert rows[0]["predicted_class"] == first.predicted_class
+    assert rows[0]["score"] == str(first.points)
+    assert rows[2]["predicted_class"] == "" and rows[2]["error"].startswith("age:")
+    # Result parts are removed once the result is assembled.
+    assert not default_storage.exists(jobs._part_name(job, 0))
+
+
+def test_result_neutralises_formulas_but_keeps_negative_numbers(officer, production_model):
+    content = card_default_csv(5, invalid={}).decode().splitlines()
+    header, rows = content[0], content[1:]
+    rows[0] = rows[0].replace("C0000001", '=HYPERLINK("http://x")', 1)
+    rows[1] = rows[1].replace("C0000002", "@SUM(A1)", 1)
+    rows[2] = rows[2].replace("C0000003", "-2+3", 1)
+    data = "\n".join([header + ",note", *(r + ",-12.5" for r in rows)]).encode()
+    job = jobs.batch_job_create(scorecard_key="card_default", upload=upload(data), owner=officer)
+    jobs.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    result = result_rows(job)
+    assert result[0]["ID"] == '\'=HYPERLINK("http://x")'
+    assert result[1]["ID"] == "'@SUM(A1)"
+    assert result[2]["ID"] == "'-2+3"
+    assert {row["note"] for row in result} == {"-12.5"}  # a plain number is data
+
+
+def test_resumed_job_continues_after_the_last_committed_chunk(officer, production_model, settings):
+    """A job whose worker died after two chunks: the next run scores only the rest."""
+    settings.BATCH_CHUNK_ROWS = 20
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(70)), owner=officer
+    )
+    jobs.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    complete = set(Prediction.objects.filter(batch_job=job).values_list("row_number", "points"))
+
+    # Same file again, interrupted: run two chunks, then "die" holding the job.
+    job2 = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(70)), owner=officer
+    )
+    token = "elsewhere:1:dead"
+    claimed = jobs._claim(BatchScoringJob, job2.pk, token)
+    calls = []
+    real = jobs._score_chunk
+
+    def two_chunks_then_die(*args):
+        if len(calls) == 2:
+            raise KeyboardInterrupt("worker killed")
+        calls.append(args[-1])
+        real(*args)
+
+    jobs._score_chunk = two_chunks_then_die
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            jobs._score_file(claimed, token)
+    finally:
+        jobs._score_chunk = real
+    job2.refresh_from_db()
+    assert (job2.status, job2.rows_done) == (JobStatus.RUNNING, 40)
+    assert Prediction.objects.filter(batch_job=job2).count() == 37  # rows 3, 7, 10 invalid
+
+    settings.JOB_STALE_SECONDS = 0  # its heartbeat is now stale: the job is orphaned
+    assert jobs.is_orphaned(job2)
+    jobs.batch_job_run(job_id=job2.pk)
+    job2.refresh_from_db()
+    assert job2.status == JobStatus.SUCCEEDED, job2.error
+    assert job2.attempts == 2
+    assert (job2.rows_valid, job2.rows_invalid) == (67, 3)
+    resumed = set(Prediction.objects.filter(batch_job=job2).values_list("row_number", "points"))
+    assert resumed == complete
+    assert len(result_rows(job2)) == 70
+
+
+def test_duplicate_message_for_a_held_job_is_skipped(officer, production_model):
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(10)), owner=officer
+    )
+    assert jobs._claim(BatchScoringJob, job.pk, "somehost:1:abc") is not None
+    jobs.batch_job_run(job_id=job.pk)  # a second delivery while the first worker is alive
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.rows_done) == (JobStatus.RUNNING, 1, 0)
+
+
+def test_finished_job_is_never_run_again(officer, production_model):
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(10)), owner=officer
+    )
+    jobs.batch_job_run(job_id=job.pk)
+    jobs.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.attempts == 1
+    assert Prediction.objects.filter(batch_job=job).count() == 7
+
+
+def test_job_fails_after_too_many_attempts(officer, production_model, settings):
+    settings.JOB_MAX_ATTEMPTS = 2
+    settings.JOB_STALE_SECONDS = 0
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(10)), owner=officer
+    )
+    jobs._claim(BatchScoringJob, job.pk, "h:1:a")
+    jobs._claim(BatchScoringJob, job.pk, "h:1:b")
+    jobs.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "stopped 2 times" in job.error
+
+
+def test_cancelling_a_queued_job_stops_it_before_it_runs(officer, production_model):
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(10)), owner=officer
+    )
+    jobs.job_cancel(job=job, by=officer)
+    jobs.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED and job.rows_done == 0
+    with pytest.raises(ApplicationError, match="already cancelled"):
+        jobs.job_cancel(job=job, by=officer)
+
+
+def test_cancelling_a_running_job_stops_it_at_the_next_chunk(officer, production_model, settings):
+    settings.BATCH_CHUNK_ROWS = 10
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(50)), owner=officer
+    )
+    real = jobs._score_chunk
+
+    def cancel_after_first(*args):
+        real(*args)
+        BatchScoringJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+
+    jobs._score_chunk = cancel_after_first
+    try:
+        jobs.batch_job_run(job_id=job.pk)
+    finally:
+        jobs._score_chunk = real
+    job.refresh_from_db()
+    assert (job.status, job.rows_done) == (JobStatus.CANCELLED, 10)
+    assert not job.result_file
+
+
+def test_bad_uploads_are_refused_and_nothing_is_stored(officer, production_model):
+    cases = [
+        (upload(b"", "empty.csv"), "empty"),
+        (upload(b"PK\x03\x04\x00\x00binary", "book.csv"), "not a CSV"),
+        (upload(b"a,b\n1,2\n", "data.xlsx"), "CSV file"),
+        (upload(b"ID,AGE\n1,30\n"), "lacks required columns"),
+        (upload(card_default_csv(3).splitlines()[0] + b"\n"), "no data row"),
+    ]
+    for bad, message in cases:
+        with pytest.raises(ValidationError, match=message):
+            jobs.batch_job_create(scorecard_key="card_default", upload=bad, owner=officer)
+    assert not BatchScoringJob.objects.exists()
+
+
+def test_upload_over_the_size_limit_is_refused(officer, production_model, settings):
+    settings.MAX_BATCH_UPLOAD_MB = 0
+    with pytest.raises(ValidationError, match="limit is 0 MB"):
+        jobs.batch_job_create(
+            scorecard_key="card_default", upload=upload(card_default_csv(5)), owner=officer
+        )
+
+
+def test_broker_unreachable_gives_a_clear_error_and_no_queued_job(
+    transactional_db, officer, production_model, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from scoring import tasks
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to broker. Connection refused.")
+
+    monkeypatch.setattr(tasks.run_batch_scoring_job, "apply_async", refuse)
+    with pytest.raises(jobs.JobQueueUnavailable, match="broker is unreachable"):
+        jobs.batch_job_create(
+            scorecard_key="card_default", upload=upload(card_default_csv(5)), owner=officer
+        )
+    job = BatchScoringJob.objects.get()
+    assert job.status == JobStatus.FAILED and "Connection refused" in job.error
+    assert not BatchScoringJob.objects.filter(status=JobStatus.QUEUED).exists()
+    assert not default_storage.exists(job.input_file.name)
+
+
+def test_officer_cannot_bulk_score_without_the_permission(no_role_user, production_model):
+    with pytest.raises(PermissionDenied):
+        jobs.batch_job_create(
+            scorecard_key="card_default", upload=upload(card_default_csv(5)), owner=no_role_user
+        )
+
+
+def test_recovery_requeues_orphaned_jobs_only(officer, production_model, monkeypatch):
+    published = []
+    monkeypatch.setattr(jobs, "_publish", lambda job: published.append(job.pk))
+    live = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(5)), owner=officer
+    )
+    dead = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(5)), owner=officer
+    )
+    import os
+    import socket
+
+    jobs._claim(BatchScoringJob, live.pk, f"{socket.gethostname()}:{os.getpid()}:live")
+    jobs._claim(BatchScoringJob, dead.pk, f"{socket.gethostname()}:999999999:dead")
+    jobs.jobs_recover_orphaned()
+    assert published == [dead.pk]
+    dead.refresh_from_db()
+    assert dead.worker == "" and dead.status == JobStatus.RUNNING
+
+
+# --- training data and retraining ---------------------------------------------------------------
+
+
+def training_csv(rows: int = 400, seed: int = 3) -> bytes:
+    return card_default_csv(rows, seed=seed, invalid={})
+
+
+def test_manager_uploads_a_training_dataset_with_its_cleaning_report(manager):
+    dataset = jobs.training_dataset_create(
+        scorecard_key="card_default", upload=upload(training_csv(), "uci.csv"), by=manager
+    )
+    assert dataset.rows_read == 400 and dataset.rows_kept == 400
+    assert len(dataset.sha256) == 64 and dataset.size_bytes > 0
+    assert set(dataset.class_counts) == {"no_default", "default"}
+    assert dataset.cleaning_report["rows_read"] == 400
+    assert dataset.file.read().startswith(b"ID,LIMIT_BAL")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"ID,AGE\n1,30\n", "lacks required columns"),
+        (b"\x00\x01\x02binary", "not a CSV"),
+    ],
+)
+def test_bad_training_uploads_store_nothing(manager, content, message):
+    with pytest.raises(ValidationError, match=message):
+        jobs.training_dataset_create(
+            scorecard_key="card_default", upload=upload(content), by=manager
+        )
+    assert not TrainingDataset.objects.exists()
+
+
+def test_training_upload_without_the_target_is_refused(manager):
+    content = b"\n".join(line.rsplit(b",", 1)[0] for line in training_csv(20).splitlines())
+    with pytest.raises(ValidationError, match="default.payment.next.month"):
+        jobs.training_dataset_create(
+            scorecard_key="card_default", upload=upload(content), by=manager
+        )
+
+
+def test_officer_cannot_upload_training_data(officer):
+    with pytest.raises(PermissionDenied):
+        jobs.training_dataset_create(
+            scorecard_key="card_default", upload=upload(training_csv(20)), by=officer
+        )
+
+
+def test_outcomes_export_becomes_a_training_dataset(manager, officer):
+    from applicants.models import Application
+    from scoring.models import ApplicationOutcome
+
+    for n in range(6):
+        application = ApplicationFactory(status=Application.Status.DECIDED)
+        ApplicationOutcome.objects.create(
+            application=application,
+            outcome_class="default" if n % 2 else "no_default",
+            recorded_by=manager,
+        )
+    ApplicationFactory(status=Application.Status.DECIDED)  # no outcome: not exported
+    dataset = jobs.training_dataset_from_outcomes(scorecard_key="card_default", by=manager)
+    assert dataset.source == TrainingDataset.Source.OUTCOMES
+    assert dataset.rows_kept == 6
+    assert dataset.class_counts == {"no_default": 3, "default": 3}
+
+
+def test_outcomes_export_with_no_outcome_is_refused(manager):
+    with pytest.raises(ApplicationError, match="nothing to export"):
+        jobs.training_dataset_from_outcomes(scorecard_key="card_default", by=manager)
+
+
+def test_training_job_registers_a_candidate_compared_with_production(
+    manager, production_model, small_training
+):
+    dataset = jobs.training_dataset_create(
+        scorecard_key="card_default", upload=upload(training_csv()), by=manager
+    )
+    job = jobs.training_job_create(scorecard_key="card_default", dataset=dataset, by=manager)
+    with pytest.raises(ApplicationError, match="already queued or running"):
+        jobs.training_job_create(scorecard_key="card_default", dataset=dataset, by=manager)
+
+    jobs.training_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.progress == 1.0 and job.stage == "done"
+    version = job.model_version
+    assert version.status == ModelVersion.Status.CANDIDATE and version.created_by == manager
+    assert version.report["cleaning"]["rows_read"] == 400
+    stages = [entry["stage"] for entry in job.log]
+    assert {"cleaning", "splitting", "fitting", "evaluating", "done"} <= set(stages)
+    comparison = job.comparison
+    assert comparison["production_version"]["id"] == production_model.pk
+    assert comparison["test_rows"] == version.report["rows"]["test"]
+    assert 0 <= comparison["production"]["roc_auc"] <= 1
+    assert comparison["candidate"]["roc_auc"] == version.metrics["random_forest"]["roc_auc"]
+    assert job.auto_promotion["promoted"] is False and not job.auto_promotion["enabled"]
+    assert ModelVersion.objects.get(status="production") == production_model
+
+
+def test_auto_promotion_promotes_a_better_candidate(manager, production_model, small_training):
+    jobs.scorecard_job_settings_update(
+        scorecard_key="card_default",
+        by=manager,
+        auto_promote=True,
+        auto_promote_metric="roc_auc",
+        auto_promote_min_gain=-1.0,  # any candidate "beats" production for the test
+    )
+    # A synthetic candidate may replace a synthetic production model (both are demo data).
+    job = jobs.training_job_create(scorecard_key="card_default", by=manager)
+    jobs.training_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    outcome = job.auto_promotion
+    if outcome["candidate"] > outcome["production"]:
+        assert outcome["promoted"] is True
+        assert ModelVersion.objects.get(status="production") == job.model_version
+        promotion = ModelPromotion.objects.first()
+        assert promotion.promoted_by is None and "Automatic promotion" in promotion.reason
+    else:
+        assert outcome["promoted"] is False
+
+
+def test_auto_promotion_refuses_a_worse_candidate(manager, production_model, small_training):
+    jobs.scorecard_job_settings_update(
+        scorecard_key="card_default",
+        by=manager,
+        auto_promote=True,
+        auto_promote_metric="roc_auc",
+        auto_promote_min_gain=0.5,  # no candidate gains 0.5 ROC-AUC
+    )
+    job = jobs.training_job_create(scorecard_key="card_default", by=manager)
+    jobs.training_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.auto_promotion["enabled"] is True and job.auto_promotion["promoted"] is False
+    assert "not promoted" in job.auto_promotion["summary"]
+    assert ModelVersion.objects.get(status="production") == production_model
+
+
+def test_training_job_refuses_a_tiny_dataset(manager):
+    dataset = jobs.training_dataset_create(
+        scorecard_key="card_default", upload=upload(training_csv(30)), by=manager
+    )
+    with pytest.raises(ValidationError, match="At least 100"):
+        jobs.training_job_create(scorecard_key="card_default", dataset=dataset, by=manager)
+
+
+def test_cancelled_training_job_registers_nothing(manager, small_training):
+    job = jobs.training_job_create(scorecard_key="card_default", by=manager)
+    TrainingJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, worker="")
+    TrainingJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+    jobs.training_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED
+    assert not ModelVersion.objects.exists()
+
+
+def test_periodic_retraining_is_off_by_default_and_starts_when_due(manager, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    monkeypatch.setattr(jobs, "_queue", lambda job: None)
+    assert jobs.retraining_start_due() == []
+    jobs.scorecard_job_settings_update(
+        scorecard_key="card_default", by=manager, retrain_every_days=7
+    )
+    assert jobs.retraining_start_due() == []  # the first run is one period later
+    later = timezone.now() + timedelta(days=7, minutes=1)
+    started = jobs.retraining_start_due(now=later)
+    assert len(started) == 1 and started[0].trigger == TrainingJob.Trigger.SCHEDULE
+    assert started[0].requested_by is None
+    assert jobs.retraining_start_due(now=later) == []
+    assert ScorecardJobSettings.objects.get().last_scheduled_at == later
+
+
+def test_officer_cannot_change_job_settings(officer):
+    with pytest.raises(PermissionDenied):
+        jobs.scorecard_job_settings_update(
+            scorecard_key="card_default", by=officer, auto_promote=True
+        )
+
+
+@pytest.mark.parametrize("scorecard_key", ["card_default", "german_credit", "credit_score"])
+def test_outcomes_export_round_trips_every_scorecards_inputs(manager, scorecard_key):
+    from applicants.models import Application
+    from ml.scorecards import get_scorecard
+    from scoring.models import ApplicationOutcome
+    from tests.factories import valid_inputs
+
+    classes = get_scorecard(scorecard_key).classes
+    for n in range(4):
+        application = ApplicationFactory(
+            scorecard=scorecard_key,
+            status=Application.Status.DECIDED,
+            inputs=valid_inputs(scorecard_key, seed=n),
+        )
+        ApplicationOutcome.objects.create(
+            application=application, outcome_class=classes[n % len(classes)], recorded_by=manager
+        )
+    dataset = jobs.training_dataset_from_outcomes(scorecard_key=scorecard_key, by=manager)
+    assert dataset.rows_kept == 4
+    assert dataset.cleaning_report["rows_with_errors"] == 0, dataset.cleaning_report

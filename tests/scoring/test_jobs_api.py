@@ -1,0 +1,145 @@
+"""The job resources of the REST API: /api/v1/batch-jobs/, training-datasets/, training-jobs/."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from creditportal.api import api_token_issue
+from scoring import jobs
+from scoring.models import BatchScoringJob, JobStatus, TrainingDataset, TrainingJob
+from tests.scoring.jobkit import card_default_csv, upload
+
+BATCH = "/api/v1/batch-jobs/"
+
+# The job viewsets are not atomic requests (a job is committed before it is published). Tests
+# in which they answer an error run transactionally, as production does: inside a test's
+# transaction, DRF's error handler would mark that transaction for rollback.
+TRANSACTIONAL = pytest.mark.django_db(transaction=True)
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user).key}")
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def finished_job(officer, production_model):
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(12)), owner=officer
+    )
+    jobs.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+@TRANSACTIONAL
+def test_post_a_csv_queues_a_job(officer, production_model, monkeypatch):
+    published = []
+    monkeypatch.setattr(jobs, "_publish", lambda job: published.append(job.pk))
+    response = api(officer).post(
+        BATCH,
+        {"scorecard": "card_default", "file": upload(card_default_csv(10))},
+        format="multipart",
+    )
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["status"] == "queued" and body["result_url"] is None
+    assert body["url"].endswith(f"{BATCH}{body['id']}/")
+    assert published == [body["id"]]
+
+
+@TRANSACTIONAL
+def test_broker_down_is_a_503(officer, production_model, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from scoring import tasks
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(tasks.run_batch_scoring_job, "apply_async", refuse)
+    response = api(officer).post(
+        BATCH,
+        {"scorecard": "card_default", "file": upload(card_default_csv(5))},
+        format="multipart",
+    )
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "broker_unavailable"
+    assert not BatchScoringJob.objects.filter(status=JobStatus.QUEUED).exists()
+
+
+@TRANSACTIONAL
+def test_bad_file_is_a_400_naming_the_file(officer, production_model):
+    response = api(officer).post(
+        BATCH, {"scorecard": "card_default", "file": upload(b"ID,AGE\n1,30\n")}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "file" in response.json()["error"]["fields"]
+
+
+def test_get_shows_progress_counts_and_the_result_url(officer, finished_job):
+    body = api(officer).get(f"{BATCH}{finished_job.pk}/").json()
+    assert body["status"] == "succeeded" and body["progress_percent"] == 100.0
+    assert (body["rows_total"], body["rows_valid"], body["rows_invalid"]) == (12, 9, 3)
+    assert body["result_url"].endswith(f"{BATCH}{finished_job.pk}/result/")
+    errors = api(officer).get(f"{BATCH}{finished_job.pk}/row-errors/").json()
+    assert errors["count"] == 3 and errors["results"][0]["row_number"] == 3
+
+
+@TRANSACTIONAL
+def test_result_download_is_for_owner_and_managers_only(
+    officer, other_officer, manager, finished_job
+):
+    url = f"{BATCH}{finished_job.pk}/result/"
+    response = api(officer).get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"ID,LIMIT_BAL")
+    assert api(manager).get(url).status_code == 200
+    assert api(other_officer).get(url).status_code == 404
+    assert api(other_officer).get(f"{BATCH}{finished_job.pk}/").status_code == 404
+    assert api(other_officer).get(BATCH).json()["count"] == 0
+    assert api(manager).get(BATCH).json()["count"] == 1
+
+
+@TRANSACTIONAL
+def test_cancel_a_queued_job(officer, production_model):
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(5)), owner=officer
+    )
+    response = api(officer).post(f"{BATCH}{job.pk}/cancel/")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    again = api(officer).post(f"{BATCH}{job.pk}/cancel/")
+    assert again.status_code == 409
+
+
+@TRANSACTIONAL
+def test_training_resources_are_for_managers(officer, manager, monkeypatch):
+    monkeypatch.setattr(jobs, "_publish", lambda job: None)
+    assert api(officer).get("/api/v1/training-datasets/").status_code == 403
+    assert api(officer).post(
+        "/api/v1/training-jobs/", {"scorecard": "card_default"}
+    ).status_code == (403)
+    response = api(manager).post(
+        "/api/v1/training-datasets/",
+        {"scorecard": "card_default", "file": upload(card_default_csv(150, invalid={}))},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    dataset = TrainingDataset.objects.get()
+    assert response.json()["cleaning_report"]["rows_read"] == 150
+    response = api(manager).post(
+        "/api/v1/training-jobs/",
+        {"scorecard": "card_default", "dataset": dataset.pk},
+        format="json",
+    )
+    assert response.status_code == 202, response.json()
+    job = TrainingJob.objects.get()
+    body = api(manager).get(f"/api/v1/training-jobs/{job.pk}/").json()
+    assert body["status"] == "queued" and body["dataset"] == dataset.pk

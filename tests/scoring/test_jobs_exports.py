@@ -1,0 +1,43 @@
+"""Every exported CSV cell is safe to open in a spreadsheet (formula injection)."""
+
+import pandas as pd
+import pytest
+
+from scoring.exports import safe_cell, safe_csv_rows, safe_frame
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-12.5", "-12.5"),  # a plain number is data, left alone
+        ("+3", "+3"),
+        ("-1e-05", "-1e-05"),
+        ("12", "12"),
+        ("plain text", "plain text"),
+        ("a=b", "a=b"),
+        (None, ""),
+        (-7, "-7"),
+    ],
+)
+def test_safe_cell(value, expected):
+    assert safe_cell(value) == expected
+
+
+def test_safe_frame_matches_safe_cell_and_escapes_headers():
+    frame = pd.DataFrame(
+        {"=HEADER": ["=1", "-5", "-5-5", "ok", None], "n": ["1", "2", "3", "4", "5"]}
+    )
+    safe = safe_frame(frame)
+    assert list(safe.columns) == ["'=HEADER", "n"]
+    assert safe["'=HEADER"].tolist() == ["'=1", "-5", "'-5-5", "ok", ""]
+    assert safe["n"].tolist() == ["1", "2", "3", "4", "5"]
+
+
+def test_safe_csv_rows():
+    assert safe_csv_rows([["a", "=b"], ["-1", "@c"]]) == "a,'=b\n-1,'@c\n"
