@@ -35,6 +35,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Where the app writes: the SQLite file, the embedded broker's folders, uploaded files and
 # model artifacts. Media goes through Django's storage API, so it can move to shared storage.
 VAR_DIR = env_path("CREDITPORTAL_VAR_DIR", BASE_DIR / "var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # also holds the beat schedule of `make run`
 MEDIA_ROOT = env_path("DJANGO_MEDIA_ROOT", VAR_DIR / "media")
 MEDIA_URL = "/media/"
 
@@ -100,7 +101,7 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)  # custom path
     # WAL lets the web process read while a Celery worker writes; IMMEDIATE transactions take
     # the write lock up front, so two writers wait (up to `timeout` s) instead of failing.
     DATABASES["default"]["OPTIONS"] = {

@@ -114,14 +114,21 @@ def manager_client(client, manager):
     return client
 
 
+def purge_broker() -> None:
+    """Drop messages earlier tests queued (a transactional test's on_commit really publishes),
+    so a worker started now only sees the messages of its own test."""
+    from creditportal.celery import ensure_broker_folders
+
+    ensure_broker_folders()
+    celery_app.control.purge()
+
+
 @pytest.fixture
 def celery_worker_thread(transactional_db):
     """A real Celery worker consuming from the configured broker, in a thread of this process."""
     from celery.contrib.testing.worker import start_worker
 
-    from creditportal.celery import ensure_broker_folders
-
-    ensure_broker_folders()
+    purge_broker()
     with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING") as w:
         yield w
 

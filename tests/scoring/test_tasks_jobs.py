@@ -15,6 +15,7 @@ from django.db import connection
 from creditportal.celery import app as celery_app
 from scoring import jobs
 from scoring.models import BatchRowError, JobStatus, Prediction, TrainingJob
+from tests.conftest import purge_broker
 from tests.scoring.jobkit import INVALID, card_default_csv, upload
 
 pytestmark = [
@@ -141,6 +142,7 @@ def _start_worker(env: dict, log: Path) -> subprocess.Popen:
 
 def test_killed_worker_job_resumes_without_losing_or_duplicating_predictions(tmp_path):
     rows, invalid_rows = 24_000, len(INVALID)
+    purge_broker()  # before seeding: the seed publishes this test's own job
     env = _worker_env(tmp_path)
     run = {"cwd": REPO, "env": env, "capture_output": True, "text": True, "timeout": 120}
     if connection.vendor == "sqlite":
