@@ -14,13 +14,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from ml.evaluate import MODEL_TITLES
 from ml.monitoring import FOUR_FIFTHS, PSI_ACT, PSI_WATCH
 from ml.scorecards import SCORECARDS, get_scorecard
 
 from . import panels as panels_module
-from . import selectors, services
+from . import selectors, services, tasks
 from .panels import Panel
 
 PERMISSION = "dashboard.view_dashboard"
@@ -150,9 +151,23 @@ def model_report(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def profile_compute(request: HttpRequest, pk: int) -> HttpResponse:
     version = selectors.model_version_get(version_id=pk)
-    profile = services.model_version_profile_compute(version=version)
-    messages.success(request, f"Computed from {profile.data_description} in {profile.seconds} s.")
+    _queue(
+        request,
+        lambda: tasks.compute_model_version_profile.delay(version.pk),
+        f"A worker is computing the cost curve and fairness figures of {version.label}; "
+        "reload this page in a minute.",
+    )
     return redirect(request.POST.get("next") or "dashboard:model_report", pk=version.pk)
+
+
+def _queue(request: HttpRequest, publish, queued_message: str) -> None:
+    """Hand long work to a Celery worker (it takes seconds: never inside a web request)."""
+    try:
+        publish()
+    except BrokerUnavailable:
+        messages.error(request, "The background workers cannot be reached; try again later.")
+    else:
+        messages.success(request, queued_message)
 
 
 # --- monitoring -------------------------------------------------------------------------------
@@ -254,8 +269,10 @@ def insights_compute(request: HttpRequest, scorecard: str) -> HttpResponse:
         )
         if dataset is None:
             raise Http404("No such dataset.")
-    insight = services.dataset_insight_compute(scorecard_key=scorecard, dataset=dataset)
-    messages.success(
-        request, f"Insights of {insight.data_description} computed in {insight.seconds} s."
+    dataset_id = dataset.pk if dataset is not None else None
+    _queue(
+        request,
+        lambda: tasks.compute_dataset_insight.delay(scorecard, dataset_id),
+        "A worker is computing these insights; reload this page in a minute.",
     )
-    return redirect(f"{reverse('dashboard:insights', args=[scorecard])}?insight={insight.pk}")
+    return redirect(reverse("dashboard:insights", args=[scorecard]))

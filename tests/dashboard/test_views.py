@@ -137,3 +137,21 @@ def test_unknown_scorecards_and_versions_are_404(manager_client):
     assert manager_client.get("/dashboard/monitoring/nope/").status_code == 404
     assert manager_client.get("/dashboard/insights/nope/").status_code == 404
     assert manager_client.get("/dashboard/models/999999/").status_code == 404
+
+
+@pytest.mark.celery
+def test_compute_buttons_hand_the_work_to_a_worker(celery_worker_thread, client, manager):
+    """Insights take seconds: the button queues them and a real worker computes them."""
+    import time
+
+    from dashboard.models import DatasetInsight
+
+    client.force_login(manager)
+    response = client.post(reverse("dashboard:insights_compute", args=["german_credit"]))
+    assert response.status_code == 302
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if DatasetInsight.objects.filter(scorecard="german_credit").exists():
+            break
+        time.sleep(0.5)
+    assert DatasetInsight.objects.filter(scorecard="german_credit").exists()
