@@ -1,6 +1,7 @@
 """Load test of stateless scoring over HTTP: the CreditPortal API against a tutorial baseline.
 
-Both servers run under the same gunicorn command (DEBUG off for Django), one after the other,
+Both servers run under the same gunicorn command (DEBUG off for Django; CreditPortal with its
+production settings file, creditportal/gunicorn_conf.py), one after the other,
 on loopback; `wrk` (Debian: `apt-get install wrk`) drives each from a separate process with
 the same JSON body, 32 connections for 30 s, and reports requests/s and the latency
 distribution.
@@ -14,7 +15,9 @@ distribution.
   `predict_proba` -> JSON. No authentication, validation, explanation or storage.
 
 The model is card_default trained with fixed hyperparameters on the real extract when
-`CREDITPORTAL_DATA_DIR` has it (synthetic otherwise), in a throwaway SQLite database.
+`CREDITPORTAL_DATA_DIR` has it (synthetic otherwise), in a throwaway database: SQLite in a
+temporary folder by default; with DATABASE_URL set (PostgreSQL), a database created on that
+server for the run and dropped after it.
 
     .venv/bin/python bench/bench_api.py [--duration 30] [--connections 32] [--workers N]
 """
@@ -32,6 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -67,6 +71,9 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="creditportal-bench-api-"))
     env = server_environment(workdir)
+    throwaway_db = None
+    if env.get("DATABASE_URL"):
+        throwaway_db, env["DATABASE_URL"] = _create_database(env["DATABASE_URL"])
     try:
         print(f"Load average before: {', '.join(_loadavg())}")
         print("Preparing: database, card_default model, user and token…", flush=True)
@@ -79,7 +86,8 @@ def main() -> int:
         runs = [
             (
                 "CreditPortal API (Django + DRF)",
-                ["creditportal.wsgi:application"],
+                # The production settings: models loaded, then gc.freeze(), per worker.
+                ["creditportal.wsgi:application", "--config", "creditportal/gunicorn_conf.py"],
                 API_PATH,
                 setup["token"],
             ),
@@ -99,12 +107,14 @@ def main() -> int:
             )
             results.append((name, load_test(args, env, workdir, app, path, body, token)))
     finally:
+        if throwaway_db:
+            _drop_database(*throwaway_db)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print(f"kept {workdir}")
 
-    report(args, results)
+    report(args, results, database="PostgreSQL" if throwaway_db else "SQLite (WAL)")
     return 0
 
 
@@ -272,11 +282,11 @@ def parse_wrk(output: str) -> dict:
     }
 
 
-def report(args, results) -> None:
+def report(args, results, database: str) -> None:
     cpu = _cpu_model()
     print(
         f"\nMachine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
+        f"{platform.system()} {platform.release()}; CreditPortal database: {database}"
     )
     print(f"Load average (1, 5, 15 min) at the end: {', '.join(_loadavg())}")
     print(
@@ -299,6 +309,29 @@ def report(args, results) -> None:
     for name, r in results:
         if r["socket_errors"] != "none":
             print(f"{name}: socket errors {r['socket_errors']}")
+
+
+def _create_database(url: str) -> tuple[tuple[str, str], str]:
+    """A fresh database on the server of `url`: ((maintenance url, name), its url)."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = f"creditportal_bench_api_{os.getpid()}"
+    maintenance = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(_libpq_url(maintenance), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return (maintenance, name), urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _drop_database(maintenance: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_libpq_url(maintenance), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _libpq_url(url: str) -> str:
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
 
 
 def _loadavg() -> list[str]:

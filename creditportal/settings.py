@@ -254,7 +254,7 @@ CACHES["charts"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 5000)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header is what makes an anonymous request a 401.
-        "rest_framework.authentication.TokenAuthentication",
+        "creditportal.api_auth.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -282,6 +282,10 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
+# A token's user and permissions are cached this long (creditportal/api_auth.py): a change
+# made through Django (revocation, groups, permissions) clears the entry in the default cache
+# at once; other processes with their own per-process cache see it within this many seconds.
+API_AUTH_CACHE_SECONDS = env.int("API_AUTH_CACHE_SECONDS", default=30)
 
 # OpenAPI 3 schema at /api/schema/, Swagger UI at /api/docs/ with its assets served from
 # drf-spectacular-sidecar's static files (no CDN).
