@@ -181,6 +181,8 @@ else:
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
+        # How often an idle worker looks for new message files (kombu's default is 1 s).
+        "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.2),
     }
     CELERY_RESULT_BACKEND = f"file://{CELERY_BROKER_DIR / 'results'}"
 CELERY_TASK_SERIALIZER = "json"
@@ -230,7 +232,9 @@ MONITORING_WINDOW_DAYS = env.int("CREDITPORTAL_MONITORING_WINDOW_DAYS", default=
 MAX_TRAINING_UPLOAD_MB = env.int("CREDITPORTAL_MAX_TRAINING_UPLOAD_MB", default=200)
 MAX_BATCH_UPLOAD_MB = env.int("CREDITPORTAL_MAX_BATCH_UPLOAD_MB", default=400)
 # Rows read, scored and committed together: a crash loses at most one chunk of work.
-BATCH_CHUNK_ROWS = env.int("CREDITPORTAL_BATCH_CHUNK_ROWS", default=20_000)
+BATCH_CHUNK_ROWS = env.int("CREDITPORTAL_BATCH_CHUNK_ROWS", default=10_000)
+# Threads scoring the pieces of a chunk (the forest's lookups release the GIL): one per core.
+BATCH_SCORING_THREADS = env.int("CREDITPORTAL_BATCH_SCORING_THREADS", default=2)
 # A running job whose heartbeat is older than this is taken to have lost its worker.
 JOB_STALE_SECONDS = env.int("CREDITPORTAL_JOB_STALE_SECONDS", default=600)
 # A job re-queued after its worker died this many times is failed instead.

@@ -127,8 +127,9 @@ class LeafContributions:
 
     Every leaf's path from the root is fixed, so its contributions can be added up once;
     a batch then needs only each row's leaves (sklearn's fast ``apply``) and one lookup
-    per tree instead of a walk. Costs leaves x items floats of memory, so it is built on
-    first use (bulk scoring) and never pickled.
+    per tree instead of a walk. Each leaf's row of the table also carries the leaf's class
+    distribution, so the same lookups give the probabilities. Costs leaves x (items +
+    classes) floats of memory, so it is built on first use (bulk scoring) and never pickled.
     """
 
     def __init__(self, flat: FlatForest, class_index: int, items_of_columns: np.ndarray):
@@ -151,16 +152,21 @@ class LeafContributions:
         self.position = np.full(n_nodes, -1, dtype=np.intp)
         leaf_ids = np.flatnonzero(is_leaf)
         self.position[leaf_ids] = np.arange(len(leaf_ids))
-        self.table = paths[leaf_ids] / flat.n_trees
+        self.table = np.hstack([paths[leaf_ids], flat.value[leaf_ids]]) / flat.n_trees
         self.n_items = n_items
+
+    def explain(self, leaves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities (rows, classes), item contributions (rows, items)) for global
+        leaf ids of shape (rows, trees)."""
+        rows = self.position[leaves]
+        out = np.zeros((len(leaves), self.table.shape[1]))
+        for tree in range(rows.shape[1]):
+            out += self.table[rows[:, tree]]
+        return out[:, self.n_items :], out[:, : self.n_items]
 
     def item_contributions(self, leaves: np.ndarray) -> np.ndarray:
         """(rows, items) contributions for global leaf ids of shape (rows, trees)."""
-        rows = self.position[leaves]
-        out = np.zeros((len(leaves), self.n_items))
-        for tree in range(rows.shape[1]):
-            out += self.table[rows[:, tree]]
-        return out
+        return self.explain(leaves)[1]
 
 
 @dataclass(frozen=True)

@@ -31,29 +31,46 @@ def safe_cell(value) -> str:
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """`safe_cell` applied to every cell of a frame, vectorised (a bulk result has millions)."""
+    """`safe_cell` applied to every cell of a frame (a bulk result has millions of cells).
+
+    Per column, one C-level search of the column's cells joined by newlines tells whether
+    any cell can start with a formula character at all; most columns stop there. The others
+    look at each cell's first character, then test the few candidates as `safe_cell` does.
+    (A cell holding a newline can only make the quick search say "maybe", never "no".)
+    """
     out = frame.copy()
     for column in out.columns:
-        values = out[column].fillna("").astype(str)
-        risky = values.str.startswith(FORMULA_START)
-        if risky.any():
-            candidates = values[risky]
-            # Most are negative whole numbers (-1, -34016): a cheap test first, the regex after.
-            number = candidates.str.startswith(("-", "+")) & candidates.str[1:].str.isdigit()
-            if not number.all():
-                number[~number] = candidates[~number].str.fullmatch(_PLAIN_NUMBER.pattern)
-            risky[risky] = ~number.astype(bool)
-            if risky.any():
-                values = values.mask(risky, "'" + values)
-        out[column] = values
+        cells = out[column].fillna("").astype(str).tolist()
+        joined = "\n" + "\n".join(cells)
+        if any("\n" + start in joined for start in FORMULA_START):
+            cells = [
+                "'" + text if text[:1] in _FORMULA_FIRST and _is_formula(text) else text
+                for text in cells
+            ]
+        out[column] = pd.Series(cells, index=out.index, dtype=object)
     out.columns = [safe_cell(name) for name in out.columns]
     return out
 
 
+_FORMULA_FIRST = frozenset(FORMULA_START)
+
+
+def _is_formula(text: str) -> bool:
+    """For a cell starting with a formula character: anything but a plain signed number."""
+    if text[:1] in "+-" and text[1:].isdigit():  # most are negative whole numbers: -1, -34016
+        return False
+    return not _PLAIN_NUMBER.fullmatch(text)
+
+
 def safe_csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
-    """A frame as CSV text, every cell (header included) made safe."""
+    """A frame as CSV text, every cell (header included) made safe. Written by Python's C
+    csv writer from the frame's columns: a third faster than `DataFrame.to_csv` here."""
+    safe = safe_frame(frame)
     buffer = io.StringIO()
-    safe_frame(frame).to_csv(buffer, index=False, header=header, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n")
+    if header:
+        writer.writerow(safe.columns)
+    writer.writerows(zip(*(safe[column].tolist() for column in safe.columns), strict=True))
     return buffer.getvalue()
 
 

@@ -36,7 +36,9 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import timedelta
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -946,7 +948,7 @@ def _score_file(job: BatchScoringJob, token: str) -> None:
     job.attempt_started, job.attempt_rows = time.monotonic(), 0
     header: list[str] | None = None
     chunks = 0
-    with job.input_file.open("rb") as handle:
+    with job.input_file.open("rb") as handle, _ChunkWriter() as writer:
         first_row = 1
         for chunk_index, raw in enumerate(read_csv(handle, chunksize=chunk_rows)):
             header = header or list(raw.columns)
@@ -957,7 +959,8 @@ def _score_file(job: BatchScoringJob, token: str) -> None:
                 continue
             if _cancel_requested(BatchScoringJob, job.pk):
                 raise _JobCancelled()
-            _score_chunk(job, token, scorecard, model, raw, first_row, chunk_index)
+            chunk = _score_chunk(job, scorecard, model, raw, first_row, chunk_index)
+            writer.commit(job.pk, token, chunk)
             first_row = last_row + 1
     if header is None:
         raise ApplicationError("The file has no data row.")
@@ -986,7 +989,23 @@ def result_columns(model: ScoringModel) -> list[str]:
     return [*columns, ERROR_COLUMN]
 
 
-def _score_chunk(job, token, scorecard, model, raw: pd.DataFrame, first_row: int, chunk_index):
+def result_header(input_columns: list[str], model: ScoringModel) -> list[str]:
+    """Names of the added columns in a result file. One that an input column already uses
+    (a lender's file may well have its own `score` or `error`) is prefixed with
+    `creditportal_`, so both are kept, each under a name of its own."""
+    taken = set(input_columns)
+    header = []
+    for name in result_columns(model):
+        while name in taken:
+            name = f"creditportal_{name}"
+        taken.add(name)
+        header.append(name)
+    return header
+
+
+def _score_chunk(job, scorecard, model, raw: pd.DataFrame, first_row: int, chunk_index):
+    """Score one chunk and write its part of the result file; return what its commit
+    stores (`_chunk_commit`). The job's counters in memory move on to include it."""
     started = time.perf_counter()
     raw = raw.reset_index(drop=True)
     cleaned = clean_frame(scorecard, raw, first_row_number=first_row, repair_groups=False)
@@ -998,16 +1017,14 @@ def _score_chunk(job, token, scorecard, model, raw: pd.DataFrame, first_row: int
             errors[row_number] = {"__all__": ["Empty row: no value in any column."]}
     valid = cleaned.frame[~cleaned.frame[ROW_NUMBER].isin(errors)].reset_index(drop=True)
     scored = (
-        model.predict_frame(valid, sentences=True)
+        model.predict_frame(valid, sentences=True, threads=settings.BATCH_SCORING_THREADS)
         if len(valid)
         else pd.DataFrame(columns=model.output_columns(True))
     )
 
     # The result part: the input row as read, then the prediction or the row's error.
-    out = raw.copy()
-    added = result_columns(model)
-    for column in added:
-        out[column] = ""
+    names = dict(zip(result_columns(model), result_header(list(raw.columns), model), strict=True))
+    added = {name: np.full(len(raw), "", dtype=object) for name in names}
     positions = (valid[ROW_NUMBER].to_numpy() - first_row).astype(int)
     if len(valid):
         values = {
@@ -1024,12 +1041,15 @@ def _score_chunk(job, token, scorecard, model, raw: pd.DataFrame, first_row: int
             values["segment"] = scored["segment"].astype(int).astype(str)
             values["segment_description"] = scored["segment_description"]
         for column, series in values.items():
-            out.loc[positions, column] = series.to_numpy()
+            added[column][positions] = series.to_numpy()
     for row_number, by_field in errors.items():
-        out.loc[row_number - first_row, ERROR_COLUMN] = "; ".join(
+        added[ERROR_COLUMN][row_number - first_row] = "; ".join(
             f"{'row' if name == '__all__' else name}: {' '.join(messages)}"
             for name, messages in by_field.items()
         )
+    out = pd.concat(
+        [raw, pd.DataFrame({names[k]: v for k, v in added.items()}, index=raw.index)], axis=1
+    )
     part = safe_csv_text(out, header=False)
     name = _part_name(job, chunk_index)
     if default_storage.exists(name):  # left by an attempt that died before committing
@@ -1043,24 +1063,84 @@ def _score_chunk(job, token, scorecard, model, raw: pd.DataFrame, first_row: int
         for name, messages in by_field.items()
         for message in messages[:1]
     ]
-    rows_done = first_row + len(raw) - 1
     job.attempt_rows += len(raw)
     job.rows_per_second = job.attempt_rows / max(time.monotonic() - job.attempt_started, 1e-6)
-    with transaction.atomic():
-        _beat(
-            BatchScoringJob,
-            job.pk,
-            token,
-            rows_done=rows_done,
-            rows_valid=job.rows_valid + len(valid),
-            rows_invalid=job.rows_invalid + len(errors),
-            rows_per_second=job.rows_per_second,
-        )
-        _insert_predictions(predictions)
-        BatchRowError.objects.bulk_create(row_errors, batch_size=2000, ignore_conflicts=True)
-    job.rows_done = rows_done
+    job.rows_done = first_row + len(raw) - 1
     job.rows_valid += len(valid)
     job.rows_invalid += len(errors)
+    return _ChunkCommit(
+        progress={
+            "rows_done": job.rows_done,
+            "rows_valid": job.rows_valid,
+            "rows_invalid": job.rows_invalid,
+            "rows_per_second": job.rows_per_second,
+        },
+        predictions=predictions,
+        row_errors=row_errors,
+    )
+
+
+@dataclass
+class _ChunkCommit:
+    progress: dict[str, Any]  # the job's counters once this chunk is in
+    predictions: list[tuple]
+    row_errors: list[BatchRowError]
+
+
+def _chunk_commit(job_pk: int, token: str, chunk: _ChunkCommit) -> None:
+    """A chunk's predictions, row errors and progress in one transaction: a worker killed
+    at any moment leaves either all of them or none."""
+    with transaction.atomic():
+        _beat(BatchScoringJob, job_pk, token, **chunk.progress)
+        _insert_predictions(chunk.predictions)
+        BatchRowError.objects.bulk_create(chunk.row_errors, batch_size=2000, ignore_conflicts=True)
+
+
+class _ChunkWriter:
+    """Commits chunks in order on a thread of its own while the next chunk is scored.
+
+    Storing a chunk is mostly the database's work (parsing, indexes, foreign-key checks at
+    commit: about 4 s per 100,000 rows on PostgreSQL), so it overlaps with scoring the next
+    chunk on the other core. At most one commit is in flight: `commit` first waits for the
+    previous one and raises its error, if any, so a failed chunk stops the job before the
+    next is queued, and leaving the `with` block waits for the last one.
+
+    Inside an enclosing transaction (a caller's `atomic`, the test suite's) the commits run
+    on the caller's thread instead: a second connection could not see that transaction's rows.
+    """
+
+    def __init__(self):
+        self.threaded = not connection.in_atomic_block
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-writer")
+        self.pending: Future | None = None
+
+    def commit(self, job_pk: int, token: str, chunk: _ChunkCommit) -> None:
+        self.wait()
+        if self.threaded:
+            self.pending = self.pool.submit(_chunk_commit, job_pk, token, chunk)
+        else:
+            _chunk_commit(job_pk, token, chunk)
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.wait()
+            elif self.pending is not None:  # already failing: let the commit end, keep exc
+                with contextlib.suppress(Exception):
+                    self.pending.result()
+        finally:
+            if self.threaded:
+                # The writer thread's own connection (looked up on that thread).
+                self.pool.submit(lambda: connection.close()).result()
+            self.pool.shutdown(wait=True)
 
 
 # Columns of the bulk insert of predictions (see _insert_predictions).
@@ -1181,6 +1261,10 @@ def _insert_predictions(rows: list[tuple]) -> None:
     chunk's transaction, after the conditional heartbeat update that locked the job row for
     this worker, so no other worker can be inserting the same rows; the unique
     (batch_job, row_number) constraint is the last guard (a duplicate fails the chunk).
+
+    On PostgreSQL the rows travel in COPY's text format, one tab-separated line per row
+    (psycopg's row-by-row `write_row` cost 2.3 s per 100,000 rows, Python's csv writer 1.9 s
+    as it quotes every JSON document; these lines 0.3 s).
     """
     if not rows:
         return
@@ -1190,12 +1274,29 @@ def _insert_predictions(rows: list[tuple]) -> None:
     columns = ", ".join(quote(meta.get_field(name).column) for name in _PREDICTION_COLUMNS)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            text = "".join("\t".join(map(_copy_text_value, row)) + "\n" for row in rows)
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                copy.write(text)
             return
         values = ", ".join("%s" for _ in _PREDICTION_COLUMNS)
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({values})", rows)
+
+
+_COPY_SPECIAL = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text_value(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format: \\N for NULL; in text, a backslash, tab,
+    newline or carriage return written as its backslash escape."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return value.translate(_COPY_SPECIAL)
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
 
 
 def _reason_labels(scorecard: Scorecard) -> dict[str, str]:
@@ -1221,7 +1322,7 @@ def _reasons(codes: str, labels: dict[str, str]) -> list[dict]:
 
 def _write_result(job: BatchScoringJob, model: ScoringModel, header: list[str], chunks: int):
     """Concatenate the chunks' parts under one safe header, through the storage API."""
-    columns = [*header, *result_columns(model)]
+    columns = [*header, *result_header(header, model)]
     with tempfile.TemporaryFile() as assembled:
         assembled.write(safe_csv_rows([columns]).encode())
         for chunk_index in range(chunks):

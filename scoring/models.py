@@ -126,6 +126,7 @@ class Prediction(models.Model):
         blank=True,
         related_name="predictions",
         help_text="Empty for stateless scoring through the API.",
+        db_index=False,  # (application, -created_at) below serves lookups by application
     )
     scorecard = models.CharField(max_length=64)
     model_version = models.ForeignKey(
@@ -154,6 +155,7 @@ class Prediction(models.Model):
         blank=True,
         related_name="predictions",
         help_text="The bulk scoring job that made this prediction, with its file row number.",
+        db_index=False,  # the unique (batch_job, row_number) index serves lookups by job
     )
     row_number = models.PositiveIntegerField(null=True, blank=True)
 

@@ -100,3 +100,10 @@ def test_leaf_table_gives_the_walks_contributions():
     np.testing.assert_allclose(
         table.item_contributions(leaves), walked @ model._item_matrix, rtol=0, atol=1e-12
     )
+    probabilities, _ = table.explain(leaves)
+    np.testing.assert_allclose(
+        probabilities,
+        model.pipeline.named_steps["forest"].predict_proba(X.astype(np.float32)),
+        rtol=0,
+        atol=1e-12,
+    )

@@ -28,9 +28,10 @@ def test_predict_one_returns_everything_a_result_page_needs(key):
     json.dumps(prediction.to_dict(), allow_nan=False)
 
 
-def test_predict_one_matches_predict_proba_and_predict_frame():
-    model = trained("credit_score").model
-    frame = make_frame("credit_score", 40, seed=2, missing=0.2)
+@pytest.mark.parametrize("scorecard_key", ["credit_score", "card_default", "german_credit"])
+def test_predict_one_matches_predict_proba_and_predict_frame(scorecard_key):
+    model = trained(scorecard_key).model
+    frame = make_frame(scorecard_key, 40, seed=2, missing=0.2)
     table = model.predict_frame(frame)
     expected = model.pipeline.predict_proba(frame.loc[:, model.input_fields])
     for i in range(len(frame)):

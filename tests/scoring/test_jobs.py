@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -74,6 +75,33 @@ def test_bulk_job_scores_valid_rows_and_reports_invalid_ones(officer, production
     assert not default_storage.exists(jobs._part_name(job, 0))
 
 
+def test_bulk_prediction_is_stored_as_a_single_prediction_would_be(officer, production_model):
+    """The bulk path writes rows with its own statement (COPY on PostgreSQL): every column
+    must come back as the ORM path stores it for the same inputs."""
+    from scoring.services import prediction_create_stateless
+
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(12)), owner=officer
+    )
+    jobs.batch_job_run(job_id=job.pk)
+    for bulk in Prediction.objects.filter(batch_job=job).order_by("row_number")[:6]:
+        single = prediction_create_stateless(
+            scorecard_key="card_default", inputs=bulk.inputs, requested_by=officer, source="api"
+        )
+        single.refresh_from_db()
+        assert bulk.inputs == single.inputs
+        assert bulk.probabilities == pytest.approx(single.probabilities, abs=1e-12)
+        assert bulk.risk == pytest.approx(single.risk, abs=1e-12)
+        for name in ("predicted_class", "points", "band", "band_label", "recommendation"):
+            assert getattr(bulk, name) == getattr(single, name), name
+        assert bulk.segment == {k: single.segment[k] for k in bulk.segment}
+        assert [(r["field"], r["direction"]) for r in bulk.reasons] == [
+            (r["field"], r["direction"]) for r in single.reasons
+        ]
+        assert (bulk.scorecard, bulk.model_version_id) == ("card_default", production_model.pk)
+        assert bulk.requested_by == officer and bulk.created_at is not None
+
+
 def test_result_neutralises_formulas_but_keeps_negative_numbers(officer, production_model):
     content = card_default_csv(5, invalid={}).decode().splitlines()
     header, rows = content[0], content[1:]
@@ -115,7 +143,7 @@ def test_resumed_job_continues_after_the_last_committed_chunk(officer, productio
         if len(calls) == 2:
             raise KeyboardInterrupt("worker killed")
         calls.append(args[-1])
-        real(*args)
+        return real(*args)
 
     jobs._score_chunk = two_chunks_then_die
     try:
@@ -194,8 +222,9 @@ def test_cancelling_a_running_job_stops_it_at_the_next_chunk(officer, production
     real = jobs._score_chunk
 
     def cancel_after_first(*args):
-        real(*args)
+        chunk = real(*args)
         BatchScoringJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+        return chunk
 
     jobs._score_chunk = cancel_after_first
     try:
@@ -481,3 +510,66 @@ def test_outcomes_export_round_trips_every_scorecards_inputs(manager, scorecard_
     dataset = jobs.training_dataset_from_outcomes(scorecard_key=scorecard_key, by=manager)
     assert dataset.rows_kept == 4
     assert dataset.cleaning_report["rows_with_errors"] == 0, dataset.cleaning_report
+
+
+def test_bulk_insert_keeps_every_character(officer, production_model):
+    """The bulk statement (COPY text on PostgreSQL) stores text and JSON exactly: tabs,
+    newlines, backslashes, quotes and non-ASCII included."""
+    from django.db import connection
+    from django.utils import timezone
+
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(3)), owner=officer
+    )
+    awkward = 'tab\there, line\nbreak, back\\slash \\N, "quoted", carriage\rreturn – ok'
+    values = {
+        "scorecard": "card_default",
+        "model_version": production_model.pk,
+        "inputs": json.dumps({"note": awkward, "n": -1.5e-05}),
+        "predicted_class": "default",
+        "probabilities": json.dumps({"no_default": 0.25, "default": 0.75}),
+        "risk": 0.75,
+        "points": 512,
+        "band": "C",
+        "band_label": awkward,
+        "recommendation": "refer",
+        "reasons": json.dumps([{"field": "age", "sentence": awkward}]),
+        "segment": json.dumps({"id": None, "description": ""}),
+        "requested_by": officer.pk,
+        "source": "batch",
+        "latency_ms": 0.125,
+        "created_at": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "batch_job": job.pk,
+        "row_number": 7,
+    }
+    jobs._insert_predictions([tuple(values[name] for name in jobs._PREDICTION_COLUMNS)])
+    stored = Prediction.objects.get(batch_job=job, row_number=7)
+    assert stored.inputs == {"note": awkward, "n": -1.5e-05}
+    assert stored.band_label == awkward
+    assert stored.reasons == [{"field": "age", "sentence": awkward}]
+    assert stored.segment == {"id": None, "description": ""}
+    assert (stored.points, stored.risk, stored.latency_ms) == (512, 0.75, 0.125)
+
+
+def test_input_columns_named_like_result_columns_are_kept(officer, production_model):
+    """A lender's file with its own `score` and `error` columns: both survive, and the
+    result's own columns get a prefix instead of overwriting them."""
+    lines = card_default_csv(5).decode().splitlines()
+    content = "\n".join(
+        [lines[0] + ",score,error"] + [line + ",old-700,none" for line in lines[1:]]
+    )
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(content.encode()), owner=officer
+    )
+    jobs.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    rows = result_rows(job)
+    assert [row["score"] for row in rows] == ["old-700"] * 5
+    assert [row["error"] for row in rows] == ["none"] * 5
+    first = Prediction.objects.get(batch_job=job, row_number=1)
+    assert rows[0]["creditportal_score"] == str(first.points)
+    assert rows[2]["creditportal_error"].startswith("age:")  # row 3 is invalid
+    with job.result_file.open("rb") as handle:
+        header, *body = list(csv.reader(io.StringIO(handle.read().decode())))
+    assert all(len(row) == len(header) for row in body)
