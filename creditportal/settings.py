@@ -233,8 +233,6 @@ MAX_TRAINING_UPLOAD_MB = env.int("CREDITPORTAL_MAX_TRAINING_UPLOAD_MB", default=
 MAX_BATCH_UPLOAD_MB = env.int("CREDITPORTAL_MAX_BATCH_UPLOAD_MB", default=400)
 # Rows read, scored and committed together: a crash loses at most one chunk of work.
 BATCH_CHUNK_ROWS = env.int("CREDITPORTAL_BATCH_CHUNK_ROWS", default=10_000)
-# Threads scoring the pieces of a chunk (the forest's lookups release the GIL): one per core.
-BATCH_SCORING_THREADS = env.int("CREDITPORTAL_BATCH_SCORING_THREADS", default=2)
 # A running job whose heartbeat is older than this is taken to have lost its worker.
 JOB_STALE_SECONDS = env.int("CREDITPORTAL_JOB_STALE_SECONDS", default=600)
 # A job re-queued after its worker died this many times is failed instead.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -316,26 +315,14 @@ class ScoringModel:
             )
         return self._leaf_contributions
 
-    def predict_frame(
-        self, frame: pd.DataFrame, *, sentences: bool = True, threads: int = 1
-    ) -> pd.DataFrame:
-        """Vectorised predictions for a cleaned frame (chunked); one output row per input row.
-
-        With `threads` > 1 the chunks are scored by that many threads: the forest's leaf
-        lookup and the numpy gathers release the GIL, so on 2 cores a bulk job scores about
-        a third faster (bench/bench_jobs.py). The result is the same, in the same order.
-        """
-        chunks = [
-            frame.iloc[start : start + BATCH_ROWS] for start in range(0, len(frame), BATCH_ROWS)
+    def predict_frame(self, frame: pd.DataFrame, *, sentences: bool = True) -> pd.DataFrame:
+        """Vectorised predictions for a cleaned frame (chunked); one output row per input row."""
+        parts = [
+            self._predict_chunk(frame.iloc[start : start + BATCH_ROWS], sentences)
+            for start in range(0, len(frame), BATCH_ROWS)
         ]
-        if not chunks:
+        if not parts:
             return pd.DataFrame(columns=self.output_columns(sentences), index=frame.index)
-        if threads > 1 and len(chunks) > 1:
-            self._leaf_table()  # built once, before the threads share it
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                parts = list(pool.map(lambda chunk: self._predict_chunk(chunk, sentences), chunks))
-        else:
-            parts = [self._predict_chunk(chunk, sentences) for chunk in chunks]
         return pd.concat(parts)
 
     def output_columns(self, sentences: bool = True) -> list[str]:

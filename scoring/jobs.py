@@ -1017,7 +1017,7 @@ def _score_chunk(job, scorecard, model, raw: pd.DataFrame, first_row: int, chunk
             errors[row_number] = {"__all__": ["Empty row: no value in any column."]}
     valid = cleaned.frame[~cleaned.frame[ROW_NUMBER].isin(errors)].reset_index(drop=True)
     scored = (
-        model.predict_frame(valid, sentences=True, threads=settings.BATCH_SCORING_THREADS)
+        model.predict_frame(valid, sentences=True)
         if len(valid)
         else pd.DataFrame(columns=model.output_columns(True))
     )
