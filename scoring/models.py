@@ -163,7 +163,15 @@ class Prediction(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["application", "-created_at"])]
+        indexes = [
+            # An application's predictions, newest first. Partial: batch and stateless API
+            # predictions (no application) are most rows and are never looked up this way.
+            models.Index(
+                fields=["application", "-created_at"],
+                condition=Q(application__isnull=False),
+                name="prediction_application_latest",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(risk__gte=0, risk__lte=1), name="prediction_risk_is_probability"
