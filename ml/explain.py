@@ -87,8 +87,16 @@ class FlatForest:
         return self.value[leaves].sum(axis=1) / self.n_trees
 
     def sklearn_leaves(self, forest: RandomForestClassifier, X: np.ndarray) -> np.ndarray:
-        """Global leaf ids via the forest's own (compiled, threaded) ``apply``."""
-        return forest.apply(np.asarray(X, dtype=np.float32)) + self.roots
+        """Global leaf ids via each fitted tree's compiled ``apply``.
+
+        The same calls ``forest.apply`` makes, minus its input checks per call and its
+        joblib thread pool: on 2 cores, with a bulk job's writer thread and the database
+        busy beside it, one thread was about a quarter faster (tests compare the leaves
+        with the numpy walk above).
+        """
+        X32 = np.ascontiguousarray(X, dtype=np.float32)
+        leaves = [estimator.tree_.apply(X32) for estimator in forest.estimators_]
+        return np.column_stack(leaves).astype(np.intp, copy=False) + self.roots
 
     @property
     def bias(self) -> np.ndarray:
@@ -132,6 +140,8 @@ class LeafContributions:
     classes) floats of memory, so it is built on first use (bulk scoring) and never pickled.
     """
 
+    BLOCK_ROWS = 2048
+
     def __init__(self, flat: FlatForest, class_index: int, items_of_columns: np.ndarray):
         n_nodes = len(flat.feature)
         n_items = items_of_columns.shape[1]
@@ -160,8 +170,15 @@ class LeafContributions:
         leaf ids of shape (rows, trees)."""
         rows = self.position[leaves]
         out = np.zeros((len(leaves), self.table.shape[1]))
-        for tree in range(rows.shape[1]):
-            out += self.table[rows[:, tree]]
+        # By blocks of rows whose running sums stay in the CPU cache while all trees are
+        # added: twice as fast as one pass over 10,000 rows.
+        for start in range(0, len(rows), self.BLOCK_ROWS):
+            block, sums = (
+                rows[start : start + self.BLOCK_ROWS],
+                out[start : start + self.BLOCK_ROWS],
+            )
+            for tree in range(block.shape[1]):
+                sums += self.table[block[:, tree]]
         return out[:, self.n_items :], out[:, : self.n_items]
 
     def item_contributions(self, leaves: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from ml.scaling import ScoreScaling
 from ml.schema import Scorecard, validate_inputs
 from ml.segments import Segmenter
 
-BATCH_ROWS = 5000
+BATCH_ROWS = 10_000
 
 
 class InvalidInputError(ValueError):
@@ -357,9 +357,11 @@ class ScoringModel:
         out["band_label"] = np.array([b.label for b in bands], dtype=object)[band_index]
         out["recommendation"] = self.policy.decide(risk)
         chosen = top_reasons_batch(item_contributions, MAX_REASONS)
-        out["reason_codes"] = self._reason_codes(chosen, item_contributions)
+        # Whether each chosen reason raises the risk (the sign of its contribution).
+        raises = np.take_along_axis(item_contributions, np.maximum(chosen, 0), axis=1) > 0
+        out["reason_codes"] = self._reason_codes(chosen, raises)
         if sentences:
-            out["reasons"] = self._reason_sentences(chosen, item_contributions, frame)
+            out["reasons"] = self._reason_sentences(chosen, raises, frame)
         if self.segmenter is not None and len(frame):
             segment = self.segmenter.predict(self.segment_inputs(X))
             out["segment"] = segment
@@ -368,22 +370,34 @@ class ScoringModel:
             ]
         return out
 
-    def _reason_codes(self, chosen: np.ndarray, item_contributions: np.ndarray) -> list[str]:
-        """'pay_0+;limit_bal+;age-' per row: reason fields with the sign of their push."""
-        names = [item.name for item in self._items]
-        codes: dict[tuple, str] = {}  # the same few combinations repeat over many rows
-        out = []
-        for key in zip(chosen.tolist(), _raises(chosen, item_contributions), strict=True):
-            code = codes.get((tuple(key[0]), tuple(key[1])))
-            if code is None:
-                code = ";".join(
-                    f"{names[i]}{'+' if up else '-'}" for i, up in zip(*key, strict=True) if i >= 0
-                )
-                codes[(tuple(key[0]), tuple(key[1]))] = code
-            out.append(code)
-        return out
+    def _reason_codes(self, chosen: np.ndarray, raises: np.ndarray) -> list[str]:
+        """'pay_0+;limit_bal+;age-' per row: reason fields with the sign of their push.
 
-    def _reason_sentences(self, chosen, item_contributions, frame) -> list[str]:
+        Rows share a few thousand combinations at most: each row's (reason, sign) slots are
+        numbered as one integer, each distinct combination is written once, rows take
+        theirs by index.
+        """
+        names = [item.name for item in self._items]
+        base = 2 * (len(names) + 1)
+        keys = np.zeros(len(chosen), dtype=np.int64)
+        for slot in range(chosen.shape[1]):
+            item = chosen[:, slot]
+            keys = keys * base + np.where(item >= 0, (item + 1) * 2 + raises[:, slot], 0)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        texts = np.array(
+            [
+                ";".join(
+                    f"{names[i]}{'+' if up else '-'}"
+                    for i, up in zip(chosen[row].tolist(), raises[row].tolist(), strict=True)
+                    if i >= 0
+                )
+                for row in first
+            ],
+            dtype=object,
+        )
+        return texts[inverse.ravel()].tolist()
+
+    def _reason_sentences(self, chosen, raises, frame) -> list[str]:
         """The reasons of each row in words, for many rows.
 
         A sentence depends only on (reason, value, direction), and over a bulk file the same
@@ -410,7 +424,6 @@ class ScoringModel:
             codes[:, i], uniques = pd.factorize(column, use_na_sentinel=True)
             values[i] = list(uniques.tolist())
         width = max((len(v) for v in values.values()), default=0) + 1
-        raises = np.take_along_axis(item_contributions, np.maximum(chosen, 0), axis=1) > 0
         texts: dict[int, str] = {}
 
         def sentence(key: int) -> str:
@@ -441,9 +454,3 @@ class ScoringModel:
             words = np.array([sentence(int(key)) for key in distinct], dtype=object)
             slots.append(words[inverse].tolist())
         return [" ".join(filter(None, parts)) for parts in zip(*slots, strict=True)]
-
-
-def _raises(chosen: np.ndarray, item_contributions: np.ndarray) -> list[list[bool]]:
-    """For each row's chosen reasons (-1: none), whether each one raises the risk."""
-    picked = np.take_along_axis(item_contributions, np.maximum(chosen, 0), axis=1)
-    return (picked > 0).tolist()

@@ -1,11 +1,14 @@
 """Every exported CSV cell is safe to open in a spreadsheet (formula injection)."""
 
+import csv
+import io
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.exports import safe_cell, safe_csv_rows, safe_frame
+from scoring.exports import safe_cell, safe_csv_rows, safe_csv_text, safe_frame
 
 
 @pytest.mark.parametrize(
@@ -63,3 +66,11 @@ def test_safe_frame_agrees_with_safe_cell_on_any_column(values):
     cell, multi-line cells included."""
     frame = pd.DataFrame({"column": pd.Series(values, dtype=object)})
     assert safe_frame(frame)["column"].tolist() == [safe_cell(v) for v in values]
+
+
+def test_safe_csv_text_writes_the_safe_frame():
+    frame = pd.DataFrame({"=a": ["=1", "x,y", 'say "hi"', None], "b": ["-1", "-1-1", "2", "@"]})
+    rows = list(csv.reader(io.StringIO(safe_csv_text(frame))))
+    safe = safe_frame(frame)
+    assert rows[0] == list(safe.columns)
+    assert rows[1:] == safe.to_numpy().tolist()
