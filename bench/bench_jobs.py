@@ -9,8 +9,9 @@
 3. With --million: the same with 1,000,000 rows (peak worker memory must stay < 1.5 GiB).
 
 A throwaway database: SQLite in a temporary folder by default, a test database on the
-server of DATABASE_URL when it is set. The worker runs with `--pool solo` so that its peak
-resident memory (VmHWM) is the memory of the process that does the work.
+server of DATABASE_URL when it is set. The worker runs with `--pool solo` by default so that
+its peak resident memory (VmHWM) is that of the process that runs the job; the job's scoring
+processes are counted too, by sampling the PSS of the worker's whole process tree.
 
     .venv/bin/python bench/bench_jobs.py [--rows 100000] [--million] [--skip-training]
 """
@@ -33,6 +34,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--million", action="store_true", help="also score 1,000,000 rows")
     parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument(
+        "--pool",
+        default="solo",
+        help="the worker's Celery pool: solo (default; its peak RSS is the job's) or prefork",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="creditportal-bench-jobs-"))
@@ -80,10 +86,10 @@ def worker_env() -> dict:
 
 
 class Worker:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, pool: str):
         self.log = (workdir / "worker.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "creditportal", "worker", "--pool", "solo"]
+            [sys.executable, "-m", "celery", "-A", "creditportal", "worker", "--pool", pool]
             + ["--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
             cwd=REPO,
             env=worker_env(),
@@ -91,24 +97,45 @@ class Worker:
             stderr=subprocess.STDOUT,
         )
 
+        self.peak_tree_mib = 0.0
+
     def peak_rss_mib(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def sample_tree(self) -> None:
+        """Sum the proportional set size (PSS: a page shared by n processes counts 1/n in
+        each) of the worker and its descendants (a bulk job's scoring processes) now, and
+        keep the peak. Sampled while a job runs, so a peak between samples can be missed."""
+        total_kib, pids = 0, [self.process.pid]
+        while pids:
+            pid = pids.pop()
+            try:
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:  # it has just exited
+                continue
+            total_kib += next(
+                int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")
+            )
+            pids += [int(child) for child in children]
+        self.peak_tree_mib = max(self.peak_tree_mib, total_kib / 1024)
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=60)
 
 
-def wait(job, timeout: float = 3600):
+def wait(job, worker: "Worker", timeout: float = 3600):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job.refresh_from_db()
         if job.is_finished:
             return job
-        time.sleep(0.2)
+        worker.sample_tree()
+        time.sleep(0.1)
     raise SystemExit(f"{job} did not finish in {timeout} s")
 
 
@@ -157,7 +184,7 @@ def run(args, workdir: Path) -> None:
     manager = get_user_model().objects.create(username="bench-manager")
     manager.groups.add(Group.objects.get(name=CREDIT_MANAGER))
     scorecard = get_scorecard("card_default")
-    worker = Worker(workdir)
+    worker = Worker(workdir, args.pool)
     try:
         extract = scorecard_data_path(scorecard)
         if not args.skip_training and extract is not None:
@@ -171,7 +198,7 @@ def run(args, workdir: Path) -> None:
             job = jobs.training_job_create(
                 scorecard_key="card_default", dataset=dataset, by=manager
             )
-            wait(job)
+            wait(job, worker)
             seconds = time.monotonic() - started
             if job.status != "succeeded":
                 raise SystemExit(f"training failed: {job.error}")
@@ -199,7 +226,7 @@ def run(args, workdir: Path) -> None:
             upload=SimpleUploadedFile(warm.name, warm.read_bytes(), content_type="text/csv"),
             owner=manager,
         )
-        wait(job)
+        wait(job, worker)
         print(f"\nWarm-up job, 1,000 rows on a fresh worker: {time.monotonic() - started:.1f} s")
 
         sizes = [args.rows] + ([1_000_000] if args.million else [])
@@ -208,10 +235,11 @@ def run(args, workdir: Path) -> None:
             size_mib = path.stat().st_size / 1024**2
             with path.open("rb") as handle:
                 upload = SimpleUploadedFile(path.name, handle.read(), content_type="text/csv")
+            worker.peak_tree_mib = 0.0
             started = time.monotonic()
             job = jobs.batch_job_create(scorecard_key="card_default", upload=upload, owner=manager)
             accepted = time.monotonic() - started
-            wait(job)
+            wait(job, worker)
             seconds = time.monotonic() - started
             if job.status != "succeeded":
                 raise SystemExit(f"bulk job failed: {job.error}")
@@ -232,7 +260,8 @@ def run(args, workdir: Path) -> None:
             print(
                 f"  {job.rows_valid:,} valid, {job.rows_invalid:,} invalid, {stored:,} "
                 f"predictions stored, result {result_mib:.0f} MiB; worker peak RSS "
-                f"{worker.peak_rss_mib():.0f} MiB"
+                f"{worker.peak_rss_mib():.0f} MiB; worker and scoring processes together "
+                f"peak PSS {worker.peak_tree_mib:.0f} MiB (sampled every 0.1 s)"
             )
     finally:
         worker.stop()

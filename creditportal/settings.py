@@ -5,6 +5,7 @@ developer's machine (SQLite, an embedded broker, files under `var/`); production
 each of them by environment, never by editing this file.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -233,6 +234,11 @@ MAX_TRAINING_UPLOAD_MB = env.int("CREDITPORTAL_MAX_TRAINING_UPLOAD_MB", default=
 MAX_BATCH_UPLOAD_MB = env.int("CREDITPORTAL_MAX_BATCH_UPLOAD_MB", default=400)
 # Rows read, scored and committed together: a crash loses at most one chunk of work.
 BATCH_CHUNK_ROWS = env.int("CREDITPORTAL_BATCH_CHUNK_ROWS", default=10_000)
+# Processes that score a bulk job's chunks while its worker reads the file and commits
+# (scoring/jobs.py, _ChunkScorers); 1 scores in the worker process itself.
+BATCH_SCORING_PROCESSES = env.int(
+    "CREDITPORTAL_BATCH_SCORING_PROCESSES", default=min(os.cpu_count() or 1, 2)
+)
 # A running job whose heartbeat is older than this is taken to have lost its worker.
 JOB_STALE_SECONDS = env.int("CREDITPORTAL_JOB_STALE_SECONDS", default=600)
 # A job re-queued after its worker died this many times is failed instead.

@@ -47,6 +47,10 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Bulk jobs run in the test process score their chunks inline (a test may swap
+    # jobs._score_chunk); tests of the scoring processes ask for them, and worker
+    # subprocesses (the kill test, benchmarks) keep the machine's default.
+    settings.BATCH_SCORING_PROCESSES = 1
 
 
 @pytest.fixture(autouse=True)

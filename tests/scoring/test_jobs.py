@@ -3,12 +3,15 @@
 import csv
 import io
 import json
+import os
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 
 from creditportal.errors import ApplicationError
+from ml.cleaning import read_csv
+from ml.scorecards import get_scorecard
 from scoring import jobs
 from scoring.models import (
     BatchRowError,
@@ -233,6 +236,103 @@ def test_cancelling_a_running_job_stops_it_at_the_next_chunk(officer, production
         jobs._score_chunk = real
     job.refresh_from_db()
     assert (job.status, job.rows_done) == (JobStatus.CANCELLED, 10)
+    assert not job.result_file
+
+
+# --- scoring processes (settings.BATCH_SCORING_PROCESSES) --------------------------------------
+
+
+def _job_outcome(job: BatchScoringJob) -> tuple:
+    """Everything a bulk job leaves behind: counts, stored predictions, row errors, result."""
+    stored = Prediction.objects.filter(batch_job=job).order_by("row_number")
+    fields = ("row_number", "inputs", "predicted_class", "probabilities", "risk", "points")
+    fields += ("band", "recommendation", "reasons", "segment", "source", "requested_by")
+    errors = BatchRowError.objects.filter(job=job).order_by("row_number", "field")
+    with job.result_file.open("rb") as handle:
+        result = handle.read()
+    return (
+        (job.rows_total, job.rows_done, job.rows_valid, job.rows_invalid),
+        list(stored.values_list(*fields)),
+        list(errors.values_list("row_number", "field", "message")),
+        result,
+    )
+
+
+def test_scoring_processes_leave_exactly_what_inline_scoring_does(
+    officer, production_model, settings, monkeypatch, tmp_path
+):
+    settings.BATCH_CHUNK_ROWS = 30  # 7 chunks: more than the 3 kept in flight
+    scored_in = tmp_path / "pids"
+    real = jobs._score_chunk
+
+    def noting_the_process(*args):
+        with scored_in.open("a") as pids:
+            pids.write(f"{os.getpid()}\n")
+        return real(*args)
+
+    monkeypatch.setattr(jobs, "_score_chunk", noting_the_process)  # forked with the pool
+    outcomes = {}
+    for processes in (1, 2):
+        settings.BATCH_SCORING_PROCESSES = processes
+        scored_in.write_text("")
+        job = jobs.batch_job_create(
+            scorecard_key="card_default", upload=upload(card_default_csv(200)), owner=officer
+        )
+        jobs.batch_job_run(job_id=job.pk)
+        job.refresh_from_db()
+        assert job.status == JobStatus.SUCCEEDED, job.error
+        outcomes[processes] = _job_outcome(job)
+        pids = scored_in.read_text().split()
+        assert len(pids) == 7
+        if processes == 1:
+            assert set(pids) == {str(os.getpid())}
+        else:
+            assert len(set(pids)) == 2 and str(os.getpid()) not in pids
+
+    assert outcomes[1][0] == (200, 200, 197, 3)
+    assert outcomes[2] == outcomes[1]
+
+
+def test_scoring_a_chunk_never_touches_the_database(
+    officer, production_model, django_assert_num_queries
+):
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(20)), owner=officer
+    )
+    job.model_version = production_model
+    scorecard = get_scorecard("card_default")
+    context = jobs._ChunkContext(
+        job=job, scorecard=scorecard, model=jobs._model_for(production_model), vendor="sqlite"
+    )
+    raw = read_csv(io.BytesIO(card_default_csv(20)))
+    with django_assert_num_queries(0):  # in a scoring process it would share a socket
+        result = jobs._score_chunk(context, raw, 1, 0)
+    assert (result.last_row, result.rows, result.valid, result.invalid) == (20, 20, 17, 3)
+    assert [row[0] for row in result.row_errors] == sorted(INVALID)
+
+
+def test_a_scoring_process_that_dies_fails_the_job_with_a_reason(
+    officer, production_model, settings, monkeypatch
+):
+    settings.BATCH_CHUNK_ROWS = 20
+    settings.BATCH_SCORING_PROCESSES = 2
+    real = jobs._score_chunk
+
+    def dies_on_the_third(context, raw, first_row, chunk_index):
+        if chunk_index == 2:
+            os._exit(9)  # as the kernel's OOM killer would end it
+        return real(context, raw, first_row, chunk_index)
+
+    monkeypatch.setattr(jobs, "_score_chunk", dies_on_the_third)
+    job = jobs.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(100)), owner=officer
+    )
+    jobs.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "A scoring process stopped unexpectedly" in job.error
+    assert job.rows_done in (0, 20, 40)  # chunks before the third may have committed
+    assert Prediction.objects.filter(batch_job=job).count() == job.rows_valid
     assert not job.result_file
 
 

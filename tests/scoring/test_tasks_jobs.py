@@ -88,6 +88,7 @@ def _worker_env(tmp_path: Path) -> dict:
         "DJANGO_SETTINGS_MODULE": "creditportal.settings",
         "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
         "CREDITPORTAL_BATCH_CHUNK_ROWS": "1000",
+        "CREDITPORTAL_BATCH_SCORING_PROCESSES": "2",
         "CREDITPORTAL_JOB_STALE_SECONDS": "600",  # recovery must come from the dead pid
         "PYTHONUNBUFFERED": "1",
     }
@@ -129,9 +130,9 @@ class JobTable:
         return dict(zip((*columns, "error"), row, strict=True))
 
 
-def _start_worker(env: dict, log: Path) -> subprocess.Popen:
+def _start_worker(env: dict, log: Path, *pool: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "creditportal", "worker", "--pool", "solo"]
+        [sys.executable, "-m", "celery", "-A", "creditportal", "worker", *(pool or ["-P", "solo"])]
         + ["--loglevel", "INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=REPO,
         env=env,
@@ -140,10 +141,22 @@ def _start_worker(env: dict, log: Path) -> subprocess.Popen:
     )
 
 
-def test_killed_worker_job_resumes_without_losing_or_duplicating_predictions(tmp_path):
-    rows, invalid_rows = 24_000, len(INVALID)
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie waits for whichever process adopted it)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def _seed_job(tmp_path: Path, env: dict, rows: int) -> int:
+    """A database the worker subprocesses share, with a queued bulk job of `rows` rows."""
     purge_broker()  # before seeding: the seed publishes this test's own job
-    env = _worker_env(tmp_path)
     run = {"cwd": REPO, "env": env, "capture_output": True, "text": True, "timeout": 120}
     if connection.vendor == "sqlite":
         migrated = subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], **run)
@@ -152,7 +165,40 @@ def test_killed_worker_job_resumes_without_losing_or_duplicating_predictions(tmp
         [sys.executable, "manage.py", "shell", "-c", SEED.format(rows=rows)], **run
     )
     assert seeded.returncode == 0, seeded.stderr[-2000:]
-    job_id = int(seeded.stdout.split("JOB", 1)[1].split()[0])
+    return int(seeded.stdout.split("JOB", 1)[1].split()[0])
+
+
+def _wait_until_finished(table: "JobTable", job_id: int, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = table.job(job_id)
+        if state["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.2)
+    return state
+
+
+def test_prefork_worker_scores_a_bulk_job_in_scoring_processes(tmp_path):
+    """`make run` starts Celery's default prefork pool, whose processes multiprocessing
+    takes for daemons; they must still be able to start a job's scoring processes."""
+    rows = 3_000
+    env = _worker_env(tmp_path)
+    job_id = _seed_job(tmp_path, env, rows)
+    log = tmp_path / "workers.log"
+    worker = _start_worker(env, log, "-P", "prefork", "--concurrency", "1")
+    try:
+        state = _wait_until_finished(JobTable(tmp_path), job_id, timeout=90)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert state["status"] == "succeeded", (state, log.read_text()[-3000:])
+    assert (state["rows_valid"], state["rows_invalid"]) == (rows - len(INVALID), len(INVALID))
+
+
+def test_killed_worker_job_resumes_without_losing_or_duplicating_predictions(tmp_path):
+    rows, invalid_rows = 24_000, len(INVALID)
+    env = _worker_env(tmp_path)
+    job_id = _seed_job(tmp_path, env, rows)
     table = JobTable(tmp_path)
     log = tmp_path / "workers.log"
 
@@ -164,6 +210,7 @@ def test_killed_worker_job_resumes_without_losing_or_duplicating_predictions(tmp
             if state["rows_done"] >= 3000 or state["status"] not in ("queued", "running"):
                 break
             time.sleep(0.05)
+        scorers = _children(first.pid)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
@@ -171,17 +218,18 @@ def test_killed_worker_job_resumes_without_losing_or_duplicating_predictions(tmp
             first.kill()
     killed_at = table.job(job_id)
     assert killed_at["status"] == "running", (killed_at, log.read_text()[-3000:])
+    # The job's two scoring processes do not outlive their worker.
+    assert len(scorers) == 2, scorers
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(map(_running, scorers)):
+        time.sleep(0.1)
+    assert not any(map(_running, scorers)), scorers
     assert 3000 <= killed_at["rows_done"] < rows, killed_at
     assert killed_at["attempts"] == 1
 
     second = _start_worker(env, log)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            state = table.job(job_id)
-            if state["status"] not in ("queued", "running"):
-                break
-            time.sleep(0.2)
+        state = _wait_until_finished(table, job_id, timeout=90)
     finally:
         second.terminate()
         second.wait(timeout=30)
