@@ -227,6 +227,8 @@ def run(args, workdir: Path) -> None:
             owner=manager,
         )
         wait(job, worker)
+        if job.status != "succeeded":
+            raise SystemExit(f"warm-up job failed: {job.error}")
         print(f"\nWarm-up job, 1,000 rows on a fresh worker: {time.monotonic() - started:.1f} s")
 
         sizes = [args.rows] + ([1_000_000] if args.million else [])

@@ -19,7 +19,10 @@ kept, as raw text, in `CleaningResult.extra_frame` (same index as `frame`) for c
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import io
+import itertools
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -214,6 +217,112 @@ def read_csv(source: Source, *, chunksize: int | None = None) -> Any:
     if chunksize is None:
         return _strip_header(reader)
     return _checked_chunks(reader)
+
+
+@dataclass
+class CsvChunk:
+    """Consecutive data rows of a CSV: the well-formed ones as a frame of text columns, and
+    the malformed ones (a number of values unlike the header's) by row number with why."""
+
+    frame: pd.DataFrame
+    row_numbers: np.ndarray  # the frame's rows' data row numbers (1 = the first after the header)
+    malformed: dict[int, str]
+    first_row: int
+    last_row: int
+
+
+def read_csv_chunks(source: Source, *, rows: int) -> Iterator[CsvChunk]:
+    """A CSV in chunks of `rows` data rows, without ever stopping at a malformed row: a row
+    with more or fewer values than the header has columns is reported in its chunk's
+    `malformed`, so a bulk job can record it and go on. (pandas' fast reader stops at a row
+    with too many values, and reads a row with too few as if the missing ones were the last,
+    which would score values under the wrong fields.) CleaningError when the file is empty,
+    binary, or stops being CSV text."""
+    with _csv_rows(source) as (header, reader):
+        columns = _unique_names([str(name).strip().strip("'\"").strip() for name in header])
+        width, row_number = len(columns), 0
+        while block := list(itertools.islice(reader, rows)):
+            malformed: dict[int, str] = {}
+            if set(map(len, block)) == {width}:  # every row well-formed: the usual case
+                numbers = np.arange(row_number + 1, row_number + len(block) + 1)
+            else:
+                block = [values for values in block if not _blank(values)]
+                numbers = []
+                for number, values in enumerate(block, start=row_number + 1):
+                    if len(values) == width:
+                        numbers.append(number)
+                    else:
+                        plural = "" if len(values) == 1 else "s"
+                        malformed[number] = (
+                            f"{len(values)} value{plural} where the header has {width} columns."
+                        )
+                if malformed:
+                    block = [values for values in block if len(values) == width]
+                numbers = np.array(numbers, dtype="int64")
+            first_row = row_number + 1
+            row_number += len(numbers) + len(malformed)
+            if first_row > row_number:  # nothing but lines of spaces
+                continue
+            yield CsvChunk(
+                frame=pd.DataFrame(block, columns=columns, dtype="str"),
+                row_numbers=numbers,
+                malformed=malformed,
+                first_row=first_row,
+                last_row=row_number,
+            )
+
+
+def count_csv_rows(source: Source) -> int:
+    """The data rows `read_csv_chunks` reads (one fast pass; nothing is kept)."""
+    with _csv_rows(source) as (_, reader):
+        return sum(1 for values in reader if not _blank(values))
+
+
+def _blank(values: list[str]) -> bool:
+    return len(values) == 1 and not values[0].strip()
+
+
+@contextlib.contextmanager
+def _csv_rows(source: Source):
+    """(header, iterator of the rows after it) of a CSV read as text. Empty lines are left
+    out; a line of nothing but spaces is not, and `_blank` tells it (pandas skips both)."""
+    head, source = _head_bytes(source)
+    if not head.strip():
+        raise CleaningError("The file is empty.")
+    if b"\x00" in head:
+        raise CleaningError("The file is not a CSV text file (it contains binary data).")
+    opened = open(source, "rb") if isinstance(source, Path) else None  # noqa: SIM115
+    text = io.TextIOWrapper(opened or source, encoding="utf-8-sig", errors="replace", newline="")
+    reader = csv.reader(text, quotechar=_sniff_quotechar(head))
+    try:
+        rows = filter(None, reader)
+        header = next((values for values in rows if not _blank(values)), None)
+        if header is None:
+            raise CleaningError("The file is empty.")
+        yield header, rows
+    except csv.Error as error:
+        raise CleaningError(
+            f"The file is not a readable CSV file at line {reader.line_num}: {error}"
+        ) from error
+    finally:
+        if opened is not None:
+            opened.close()
+        else:
+            text.detach()  # the caller's file stays open
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Repeated column names made unique as pandas does: `a`, `a.1`, `a.2`..."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        candidate = name
+        while candidate in seen:
+            seen[name] += 1
+            candidate = f"{name}.{seen[name]}"
+        seen[candidate] = 0
+        unique.append(candidate)
+    return unique
 
 
 def _checked_chunks(reader: Any) -> Iterator[pd.DataFrame]:
@@ -504,12 +613,14 @@ def clean_frame(
     *,
     require_target: bool = False,
     first_row_number: int = 1,
+    row_numbers: np.ndarray | None = None,
     repair_groups: bool = True,
 ) -> CleaningResult:
     """Clean an already-read frame of raw text (one chunk or a whole file).
 
     `first_row_number` is the source row number of df's first row, so chunks keep the
-    file's numbering. With `require_target`, rows whose target or grouping key is missing or
+    file's numbering; `row_numbers`, when given, is every row's (a chunk that left out
+    malformed rows). With `require_target`, rows whose target or grouping key is missing or
     invalid are dropped with a reason. Per-customer repair (`repair_groups`) only sees the
     rows of this frame: run it on the whole file, not per chunk.
     """
@@ -523,7 +634,9 @@ def clean_frame(
     _check_columns(scorecard, plan, require_target=require_target, report=report)
     by_name = {canonical: raw for raw, canonical in plan.mapping.items()}
     index = df.index
-    row_numbers = pd.Series(np.arange(len(df)) + first_row_number, index=index)
+    if row_numbers is None:
+        row_numbers = np.arange(len(df)) + first_row_number
+    row_numbers = pd.Series(row_numbers, index=index)
 
     columns: dict[str, pd.Series] = {}
     errors: dict[str, pd.Series] = {}
@@ -630,18 +743,25 @@ def iter_clean_chunks(
 ) -> Iterator[CleaningResult]:
     """Clean a large CSV chunk by chunk, keeping the file's row numbers (no per-customer repair).
 
-    Merge the chunks' reports with `CleaningReport.merge`.
+    A malformed row (see `read_csv_chunks`) is dropped and listed in `row_errors`. Merge
+    the chunks' reports with `CleaningReport.merge`.
     """
-    first_row_number = 1
-    for chunk in read_csv(source, chunksize=chunksize):
-        yield clean_frame(
+    for chunk in read_csv_chunks(source, rows=chunksize):
+        result = clean_frame(
             scorecard,
-            chunk,
+            chunk.frame,
             require_target=require_target,
-            first_row_number=first_row_number,
+            row_numbers=chunk.row_numbers,
             repair_groups=False,
         )
-        first_row_number += len(chunk)
+        if chunk.malformed:
+            numbers = pd.Series(sorted(chunk.malformed), dtype="int64")
+            result.report.rows_read += len(numbers)
+            result.report.drop("wrong number of values", numbers)
+            not_read = {n: {"__all__": [f"Not read: {why}"]} for n, why in chunk.malformed.items()}
+            result.row_errors = dict(sorted({**result.row_errors, **not_read}.items()))
+            result.report.rows_with_errors = len(result.row_errors)
+        yield result
 
 
 def validate_frame(

@@ -25,9 +25,7 @@ How a job runs (the Celery tasks in `scoring/tasks.py` only call these functions
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import io
 import json
 import logging
 import multiprocessing
@@ -67,7 +65,15 @@ from django.utils import timezone
 
 from applicants.models import Application
 from creditportal.errors import ApplicationError
-from ml.cleaning import ROW_NUMBER, CleaningError, clean_frame, load_raw, read_csv
+from ml.cleaning import (
+    ROW_NUMBER,
+    CleaningError,
+    CsvChunk,
+    clean_frame,
+    count_csv_rows,
+    load_raw,
+    read_csv_chunks,
+)
 from ml.evaluate import evaluate_predictions
 from ml.model import ScoringModel
 from ml.pipeline import model_input_frame
@@ -895,11 +901,12 @@ def _check_batch_header(scorecard: Scorecard, upload) -> None:
     if len(head) == 1024 * 1024 and lines:
         lines = lines[:-1]  # the last line may be cut in the middle
     try:
-        frame = read_csv(b"\n".join(lines[:201]) + b"\n")
-        clean_frame(scorecard, frame, repair_groups=False)
+        first = next(read_csv_chunks(b"\n".join(lines[:201]) + b"\n", rows=200), None)
+        if first is not None:
+            clean_frame(scorecard, first.frame, repair_groups=False)
     except CleaningError as error:
         raise ValidationError({"file": str(error)}) from None
-    if frame.empty:
+    if first is None:
         raise ValidationError({"file": "The file has a header but no data row."})
 
 
@@ -927,12 +934,9 @@ def _model_for(version: ModelVersion) -> ScoringModel:
 
 
 def _count_rows(job: BatchScoringJob) -> int:
-    """Data rows of the file (the header excluded; blank lines are skipped, as pandas does)."""
+    """Data rows of the file, as the job will read them (blank lines skipped)."""
     with job.input_file.open("rb") as handle:
-        text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
-        reader = csv.reader(text)
-        next(reader, None)
-        return sum(1 for row in reader if row)
+        return count_csv_rows(handle)
 
 
 def _part_name(job: BatchScoringJob, chunk_index: int) -> str:
@@ -966,20 +970,16 @@ def _score_file(job: BatchScoringJob, token: str) -> None:
         job.input_file.open("rb") as handle,
     ):
         in_flight: deque[Future] = deque()
-        first_row = 1
-        for chunk_index, raw in enumerate(read_csv(handle, chunksize=chunk_rows)):
-            header = header or list(raw.columns)
+        for chunk_index, chunk in enumerate(read_csv_chunks(handle, rows=chunk_rows)):
+            header = header or list(chunk.frame.columns)
             chunks = chunk_index + 1
-            last_row = first_row + len(raw) - 1
-            if last_row <= job.rows_done:  # committed by an earlier attempt
-                first_row = last_row + 1
+            if chunk.last_row <= job.rows_done:  # committed by an earlier attempt
                 continue
             if _cancel_requested(BatchScoringJob, job.pk):
                 raise _JobCancelled()
-            in_flight.append(scorers.submit(raw, first_row, chunk_index))
+            in_flight.append(scorers.submit(chunk, chunk_index))
             while len(in_flight) > scorers.ahead:
                 writer.commit(job.pk, token, _chunk_commit_of(job, in_flight.popleft().result()))
-            first_row = last_row + 1
         while in_flight:
             writer.commit(job.pk, token, _chunk_commit_of(job, in_flight.popleft().result()))
         if header is None:
@@ -1051,20 +1051,23 @@ class _ChunkResult:
     row_errors: list[tuple[int, str, str]]  # (row number, field, message)
 
 
-def _score_chunk(context: _ChunkContext, raw: pd.DataFrame, first_row: int, chunk_index: int):
+def _score_chunk(context: _ChunkContext, chunk: CsvChunk, chunk_index: int) -> _ChunkResult:
     """Score one chunk and write its part of the result file; return what its commit
     stores. It reads nothing from the database and writes only its part, so it can run in
     a scoring process (`_ChunkScorers`)."""
     job, scorecard, model = context.job, context.scorecard, context.model
     started = time.perf_counter()
-    raw = raw.reset_index(drop=True)
-    cleaned = clean_frame(scorecard, raw, first_row_number=first_row, repair_groups=False)
-    row_numbers = np.arange(len(raw)) + first_row
+    first_row, rows = chunk.first_row, chunk.last_row - chunk.first_row + 1
+    cleaned = clean_frame(
+        scorecard, chunk.frame, row_numbers=chunk.row_numbers, repair_groups=False
+    )
     kept = set(cleaned.frame[ROW_NUMBER].tolist())
     errors: dict[int, dict[str, list[str]]] = dict(cleaned.row_errors)
-    for row_number in row_numbers.tolist():
+    for row_number in chunk.row_numbers.tolist():
         if row_number not in kept:
             errors[row_number] = {"__all__": ["Empty row: no value in any column."]}
+    for row_number, reason in chunk.malformed.items():
+        errors[row_number] = {"__all__": [f"Not read: {reason}"]}
     valid = cleaned.frame[~cleaned.frame[ROW_NUMBER].isin(errors)].reset_index(drop=True)
     scored = (
         model.predict_frame(valid, sentences=True)
@@ -1072,9 +1075,14 @@ def _score_chunk(context: _ChunkContext, raw: pd.DataFrame, first_row: int, chun
         else pd.DataFrame(columns=model.output_columns(True))
     )
 
-    # The result part: the input row as read, then the prediction or the row's error.
+    # The result part: the input row as read (blank for a malformed row), then the
+    # prediction or the row's error.
+    raw = chunk.frame
+    if chunk.malformed:
+        raw = pd.DataFrame("", index=range(rows), columns=raw.columns, dtype="str")
+        raw.iloc[chunk.row_numbers - first_row] = chunk.frame.to_numpy()
     names = dict(zip(result_columns(model), result_header(list(raw.columns), model), strict=True))
-    added = {name: np.full(len(raw), "", dtype=object) for name in names}
+    added = {name: np.full(rows, "", dtype=object) for name in names}
     positions = (valid[ROW_NUMBER].to_numpy() - first_row).astype(int)
     if len(valid):
         values = {
@@ -1108,8 +1116,8 @@ def _score_chunk(context: _ChunkContext, raw: pd.DataFrame, first_row: int, chun
 
     predictions = _prediction_rows(job, model, scorecard, valid, scored, started)
     return _ChunkResult(
-        last_row=first_row + len(raw) - 1,
-        rows=len(raw),
+        last_row=chunk.last_row,
+        rows=rows,
         valid=len(valid),
         invalid=len(errors),
         predictions=_copy_text(predictions) if context.vendor == "postgresql" else predictions,
@@ -1240,11 +1248,11 @@ class _ChunkScorers:
         # more, so that a process that finishes a chunk has the next one waiting.
         self.ahead = processes + 1 if self.pool else 0
 
-    def submit(self, raw: pd.DataFrame, first_row: int, chunk_index: int) -> Future:
+    def submit(self, chunk: CsvChunk, chunk_index: int) -> Future:
         if self.pool is not None:
-            return self.pool.submit(_score_chunk_in_scorer, raw, first_row, chunk_index)
+            return self.pool.submit(_score_chunk_in_scorer, chunk, chunk_index)
         done: Future = Future()
-        done.set_result(_score_chunk(self.context, raw, first_row, chunk_index))
+        done.set_result(_score_chunk(self.context, chunk, chunk_index))
         return done
 
     def __enter__(self):
@@ -1292,8 +1300,8 @@ def _exit_without(worker_pid: int) -> None:
     os._exit(1)
 
 
-def _score_chunk_in_scorer(raw: pd.DataFrame, first_row: int, chunk_index: int):
-    return _score_chunk(_scorer_context, raw, first_row, chunk_index)
+def _score_chunk_in_scorer(chunk: CsvChunk, chunk_index: int) -> _ChunkResult:
+    return _score_chunk(_scorer_context, chunk, chunk_index)
 
 
 # Columns of the bulk insert of predictions (see _insert_predictions).

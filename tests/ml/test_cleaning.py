@@ -1,3 +1,4 @@
+import functools
 import io
 import json
 
@@ -10,10 +11,12 @@ from ml.cleaning import (
     CleaningError,
     CleaningReport,
     clean_frame,
+    count_csv_rows,
     iter_clean_chunks,
     load_raw,
     protected_frame,
     read_csv,
+    read_csv_chunks,
     split_xy,
 )
 from ml.schema import split_multi
@@ -418,12 +421,59 @@ def test_real_credit_score_train_file_is_repaired_per_customer(credit_score):
     assert first["credit_mix"].tolist() == ["Good"] * 8
 
 
-def test_a_row_with_too_many_fields_is_a_cleaning_error(card_default):
+def test_a_row_with_too_many_fields_is_a_cleaning_error_for_a_whole_file(card_default):
     broken = UCI_CSV + "6,20000,2,2,1,24,2,2,-1,-1,-2,-2,3913,3102,689,0,0,0,0,689,0,0,0,0,1,9,9\n"
     with pytest.raises(CleaningError, match="not a readable CSV"):
         load_raw(card_default, broken.encode())
-    with pytest.raises(CleaningError, match="not a readable CSV"):
-        list(iter_clean_chunks(card_default, broken.encode(), chunksize=2))
+
+
+def test_chunks_report_rows_with_a_wrong_number_of_values_and_go_on(card_default):
+    lines = UCI_CSV.strip().splitlines()
+    header, rows = lines[0], lines[1:]
+    width = len(header.split(","))
+    content = "\n".join(
+        [header, rows[0], rows[1] + ",9,9", "", rows[2], rows[3].rsplit(",", 1)[0], *rows[4:]]
+    )
+    chunks = list(read_csv_chunks(content.encode(), rows=2))
+    # Blank lines are not rows; a chunk spans its malformed rows too.
+    assert [(c.first_row, c.last_row) for c in chunks] == [(1, 2), (3, 4), (5, len(rows))]
+    assert chunks[0].malformed == {2: f"{width + 2} values where the header has {width} columns."}
+    assert chunks[1].malformed == {4: f"{width - 1} values where the header has {width} columns."}
+    assert chunks[0].row_numbers.tolist() == [1] and chunks[1].row_numbers.tolist() == [3]
+    assert chunks[1].frame.iloc[0].tolist() == rows[2].split(",")
+    assert count_csv_rows(content.encode()) == len(rows)
+
+    results = list(iter_clean_chunks(card_default, content.encode(), chunksize=2))
+    errors = {n: e for result in results for n, e in result.row_errors.items()}
+    assert errors[2] == {"__all__": [f"Not read: {chunks[0].malformed[2]}"]}
+    assert 4 in errors
+    kept = [n for result in results for n in result.frame["row_number"]]
+    assert kept == [1, 3, *range(5, len(rows) + 1)]
+    report = functools.reduce(CleaningReport.merge, [result.report for result in results])
+    assert report.rows_read == len(rows)
+    assert report.dropped_reasons["wrong number of values"] == 2
+
+
+@pytest.mark.parametrize("content", [UCI_CSV, GERMAN_CSV, CREDIT_SCORE_CSV])
+def test_read_csv_chunks_reads_what_read_csv_reads(content):
+    """The public layouts, double- and single-quoted: same columns, same text values."""
+    chunks = list(read_csv_chunks(content.encode(), rows=2))
+    assert not any(chunk.malformed for chunk in chunks)
+    frame = pd.concat([chunk.frame for chunk in chunks], ignore_index=True)
+    pd.testing.assert_frame_equal(frame, read_csv(content.encode()))
+    assert count_csv_rows(content.encode()) == len(frame)
+
+
+def test_read_csv_chunks_makes_repeated_column_names_unique_as_pandas_does():
+    chunk = next(read_csv_chunks(b"a,b,a,a\n1,2,3,4\n", rows=10))
+    assert list(chunk.frame.columns) == ["a", "b", "a.1", "a.2"]
+    assert list(pd.read_csv(io.BytesIO(b"a,b,a,a\n1,2,3,4\n")).columns) == ["a", "b", "a.1", "a.2"]
+
+
+def test_read_csv_chunks_names_the_row_where_the_text_stops_being_csv():
+    content = b"a,b\n1,2\n3,4\n" + b"5," + b"x" * 200_000 + b"\n"  # over csv's field limit
+    with pytest.raises(CleaningError, match="at line 4"):
+        list(read_csv_chunks(content, rows=10))
 
 
 def test_protected_frame_holds_protected_fields_and_age(card_default, credit_score):

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 
 from creditportal.errors import ApplicationError
-from ml.cleaning import read_csv
+from ml.cleaning import read_csv_chunks
 from ml.scorecards import get_scorecard
 from scoring import jobs
 from scoring.models import (
@@ -239,6 +239,37 @@ def test_cancelling_a_running_job_stops_it_at_the_next_chunk(officer, production
     assert not job.result_file
 
 
+def test_rows_with_a_wrong_number_of_values_are_reported_and_the_job_goes_on(
+    officer, production_model, settings
+):
+    settings.BATCH_CHUNK_ROWS = 8
+    header, *lines = card_default_csv(30).decode().splitlines()
+    width = len(header.split(","))
+    lines[11] += ",extra"  # row 12: one value too many (pandas would stop the file)
+    lines[19] = lines[19].rsplit(",", 2)[0]  # row 20: two too few (values would shift)
+    job = jobs.batch_job_create(
+        scorecard_key="card_default",
+        upload=upload("\n".join([header, *lines]).encode()),
+        owner=officer,
+    )
+    jobs.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert (job.rows_total, job.rows_valid, job.rows_invalid) == (30, 25, 5)
+    stored = set(Prediction.objects.filter(batch_job=job).values_list("row_number", flat=True))
+    assert stored == set(range(1, 31)) - set(INVALID) - {12, 20}
+    errors = dict(BatchRowError.objects.filter(job=job).values_list("row_number", "message"))
+    assert errors[12] == f"Not read: {width + 1} values where the header has {width} columns."
+    assert errors[20] == f"Not read: {width - 2} values where the header has {width} columns."
+
+    rows = result_rows(job)
+    ids = [line.split(",")[0] for line in lines]
+    ids[11] = ids[19] = ""  # a malformed row's input cells are left blank, in its place
+    assert [row["ID"] for row in rows] == ids
+    assert rows[11]["error"] == f"row: {errors[12]}" and rows[11]["predicted_class"] == ""
+    assert rows[12]["predicted_class"] and not rows[12]["error"]
+
+
 # --- scoring processes (settings.BATCH_SCORING_PROCESSES) --------------------------------------
 
 
@@ -304,9 +335,9 @@ def test_scoring_a_chunk_never_touches_the_database(
     context = jobs._ChunkContext(
         job=job, scorecard=scorecard, model=jobs._model_for(production_model), vendor="sqlite"
     )
-    raw = read_csv(io.BytesIO(card_default_csv(20)))
+    chunk = next(read_csv_chunks(card_default_csv(20), rows=100))
     with django_assert_num_queries(0):  # in a scoring process it would share a socket
-        result = jobs._score_chunk(context, raw, 1, 0)
+        result = jobs._score_chunk(context, chunk, 0)
     assert (result.last_row, result.rows, result.valid, result.invalid) == (20, 20, 17, 3)
     assert [row[0] for row in result.row_errors] == sorted(INVALID)
 
@@ -318,10 +349,10 @@ def test_a_scoring_process_that_dies_fails_the_job_with_a_reason(
     settings.BATCH_SCORING_PROCESSES = 2
     real = jobs._score_chunk
 
-    def dies_on_the_third(context, raw, first_row, chunk_index):
+    def dies_on_the_third(context, chunk, chunk_index):
         if chunk_index == 2:
             os._exit(9)  # as the kernel's OOM killer would end it
-        return real(context, raw, first_row, chunk_index)
+        return real(context, chunk, chunk_index)
 
     monkeypatch.setattr(jobs, "_score_chunk", dies_on_the_third)
     job = jobs.batch_job_create(
