@@ -178,14 +178,16 @@ def _wait_until_finished(table: "JobTable", job_id: int, timeout: float) -> dict
     return state
 
 
-def test_prefork_worker_scores_a_bulk_job_in_scoring_processes(tmp_path):
-    """`make run` starts Celery's default prefork pool, whose processes multiprocessing
-    takes for daemons; they must still be able to start a job's scoring processes."""
+@pytest.mark.parametrize("pool", ["prefork", "threads"])
+def test_worker_pools_score_a_bulk_job_in_scoring_processes(tmp_path, pool):
+    """Production runs Celery's default prefork pool, whose processes multiprocessing takes
+    for daemons, and `make run` the threads pool, where a job's thread forks: both must
+    start a job's scoring processes."""
     rows = 3_000
     env = _worker_env(tmp_path)
     job_id = _seed_job(tmp_path, env, rows)
     log = tmp_path / "workers.log"
-    worker = _start_worker(env, log, "-P", "prefork", "--concurrency", "1")
+    worker = _start_worker(env, log, "-P", pool, "--concurrency", "2")
     try:
         state = _wait_until_finished(JobTable(tmp_path), job_id, timeout=90)
     finally:
