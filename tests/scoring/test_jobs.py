@@ -8,6 +8,8 @@ import os
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
+from hypothesis import given
+from hypothesis import strategies as st
 
 from creditportal.errors import ApplicationError
 from ml.cleaning import read_csv_chunks
@@ -641,6 +643,30 @@ def test_outcomes_export_round_trips_every_scorecards_inputs(manager, scorecard_
     dataset = jobs.training_dataset_from_outcomes(scorecard_key=scorecard_key, by=manager)
     assert dataset.rows_kept == 4
     assert dataset.cleaning_report["rows_with_errors"] == 0, dataset.cleaning_report
+
+
+_copy_values = (
+    st.none()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.booleans()
+    | st.text()
+    | st.sampled_from(["reason\\u2013", "tab\there", "plain", "\\N"])
+)
+
+
+@given(
+    st.integers(min_value=1, max_value=4).flatmap(
+        lambda width: st.lists(st.tuples(*[_copy_values] * width), min_size=1, max_size=40)
+    ),
+    st.sampled_from([None, 7, -0.0, "same text"]),
+)
+def test_copy_text_writes_each_value_as_copy_text_value_does(rows, constant):
+    """Column by column, with its shortcuts (one object repeated, text without a special
+    character, repeated text), it writes what escaping value by value writes."""
+    rows = [(*row, constant, row[0]) for row in rows]
+    expected = "".join("\t".join(map(jobs._copy_text_value, row)) + "\n" for row in rows)
+    assert jobs._copy_text(rows) == expected
 
 
 def test_bulk_insert_keeps_every_character(officer, production_model):
