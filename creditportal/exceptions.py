@@ -12,6 +12,7 @@
 | `ApplicationError` (a business rule: "already decided") | 409 | `conflict`, or `extra["code"]` |
 | Django `PermissionDenied`, DRF `PermissionDenied` | 403 | `permission_denied` |
 | `Http404`, DRF `NotFound` | 404 | `not_found` |
+| `Gone` (a file deleted under the retention policy) | 410 | `gone` |
 | other DRF errors (401, 405, 406, 415, 429...) | theirs | their default code |
 | anything else | 500 | `server_error` (logged with its traceback; the body says nothing more) |
 
@@ -44,6 +45,14 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the object."
     default_code = "conflict"
+
+
+class Gone(exceptions.APIException):
+    """The resource existed and was deleted on purpose (a retention policy)."""
+
+    status_code = status.HTTP_410_GONE
+    default_detail = "This resource was deleted."
+    default_code = "gone"
 
 
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:

@@ -225,6 +225,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboard.roll_up_predictions",
         "schedule": env.float("CREDITPORTAL_ROLLUP_SECONDS", default=900.0),
     },
+    # Bulk jobs' uploaded files and results past BATCH_FILE_RETENTION_DAYS.
+    "purge-expired-job-files": {
+        "task": "scoring.purge_expired_job_files",
+        "schedule": env.float("CREDITPORTAL_FILE_PURGE_SECONDS", default=3600.0),
+    },
 }
 # Days of predictions each monitoring snapshot compares with the training data.
 MONITORING_WINDOW_DAYS = env.int("CREDITPORTAL_MONITORING_WINDOW_DAYS", default=30)
@@ -239,6 +244,10 @@ BATCH_CHUNK_ROWS = env.int("CREDITPORTAL_BATCH_CHUNK_ROWS", default=10_000)
 BATCH_SCORING_PROCESSES = env.int(
     "CREDITPORTAL_BATCH_SCORING_PROCESSES", default=min(os.cpu_count() or 1, 2)
 )
+# Days a finished bulk job keeps its uploaded file and result CSV (applicants' personal
+# data); then both are deleted and the job keeps its counts, predictions and row errors.
+# 0 keeps them for ever.
+BATCH_FILE_RETENTION_DAYS = env.int("CREDITPORTAL_BATCH_FILE_RETENTION_DAYS", default=30)
 # A running job whose heartbeat is older than this is taken to have lost its worker.
 JOB_STALE_SECONDS = env.int("CREDITPORTAL_JOB_STALE_SECONDS", default=600)
 # A job re-queued after its worker died this many times is failed instead.

@@ -19,6 +19,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from creditportal.api_base import AnyObjectField, UserSummarySerializer, paginated_response
+from creditportal.exceptions import Gone
 from ml.scorecards import SCORECARDS
 
 from . import jobs, selectors
@@ -81,6 +82,7 @@ class BatchScoringJobSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "result_url",
+            "files_deleted_at",
         ]
         read_only_fields = fields
 
@@ -238,11 +240,14 @@ class BatchScoringJobViewSet(viewsets.GenericViewSet):
     @extend_schema(
         responses={(200, "text/csv"): bytes},
         description="The result CSV: your columns, then the prediction or the row's error. "
-        "Formula-like cells are neutralised. The job's owner and credit managers only.",
+        "Formula-like cells are neutralised. The job's owner and credit managers only. "
+        "410 once the job's files were deleted under the retention policy.",
     )
     @action(detail=True, methods=["get"])
     def result(self, request, pk: str):
         job = self._job(pk)
+        if job.files_deleted_at:
+            raise Gone(jobs.files_deleted_message(job))
         if not job.result_file:
             raise Http404("This job has no result yet.")
         stem = job.original_name.rsplit(".", 1)[0] or "applicants"

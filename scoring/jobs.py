@@ -1007,6 +1007,50 @@ def _score_file(job: BatchScoringJob, token: str) -> None:
         default_storage.delete(_part_name(job, chunk_index))
 
 
+def batch_job_files_purge(*, now: datetime | None = None) -> list[int]:
+    """Delete the uploaded file, the result and any leftover result parts of the bulk jobs
+    that finished more than BATCH_FILE_RETENTION_DAYS ago (0 keeps them for ever); the ids
+    of the jobs purged. The job rows, their predictions and row errors stay: they are the
+    lender's records, while the files are copies of applicants' data.
+
+    The files go first, then the row says so: a purge stopped in between is finished by
+    the next run (deleting a file that is already gone does nothing)."""
+    days = settings.BATCH_FILE_RETENTION_DAYS
+    if days <= 0:
+        return []
+    now = now or timezone.now()
+    expired = BatchScoringJob.objects.filter(
+        status__in=FINISHED_JOB_STATUSES,
+        finished_at__lt=now - timedelta(days=days),
+        files_deleted_at__isnull=True,
+    ).only("pk", "input_file", "result_file")
+    purged = []
+    for job in expired.iterator():
+        folder = f"batch/results/job-{job.pk}"
+        try:
+            names = [f"{folder}/{name}" for name in default_storage.listdir(folder)[1]]
+        except FileNotFoundError:
+            names = []
+        for name in [job.input_file.name, job.result_file.name, *names]:
+            if name:
+                default_storage.delete(name)
+        BatchScoringJob.objects.filter(pk=job.pk).update(
+            input_file="", result_file="", files_deleted_at=now
+        )
+        purged.append(job.pk)
+    if purged:
+        log.info("Deleted the files of %d bulk jobs older than %d days.", len(purged), days)
+    return purged
+
+
+def files_deleted_message(job: BatchScoringJob) -> str:
+    return (
+        "The uploaded file and the result of this job were deleted on "
+        f"{timezone.localtime(job.files_deleted_at):%Y-%m-%d} under the file retention "
+        "policy; its counts, stored predictions and invalid rows remain."
+    )
+
+
 def result_columns(model: ScoringModel) -> list[str]:
     """The columns a bulk result adds after the input's own columns."""
     columns = ["predicted_class", *(f"probability_{c}" for c in model.classes)]

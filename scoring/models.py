@@ -475,6 +475,12 @@ class BatchScoringJob(Job):
     rows_invalid = models.PositiveIntegerField(default=0)
     rows_per_second = models.FloatField(null=True, blank=True)
     result_file = models.FileField(upload_to=batch_upload_to, max_length=300, blank=True)
+    files_deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the uploaded file and the result were deleted under the retention "
+        "policy (BATCH_FILE_RETENTION_DAYS); counts, predictions and row errors are kept.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -47,6 +47,11 @@ def start_due_retraining() -> list[int]:
     return [job.pk for job in jobs.retraining_start_due()]
 
 
+@shared_task(name="scoring.purge_expired_job_files", **RETRY)
+def purge_expired_job_files() -> list[int]:
+    return jobs.batch_job_files_purge()
+
+
 @worker_ready.connect
 def recover_jobs_on_worker_start(sender=None, **kwargs) -> None:
     """A worker that starts (typically after one was killed) picks up orphaned jobs at once."""

@@ -84,6 +84,7 @@ def batch_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "scorecard": get_scorecard(job.scorecard),
         "row_errors": selectors.batch_row_error_list(job=job)[:100],
         "progress": batch_progress(job),
+        "files_deleted_message": jobs.files_deleted_message(job) if job.files_deleted_at else "",
     }
     return render(request, "scoring/jobs/batch_detail.html", context)
 
@@ -143,6 +144,8 @@ def batch_job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_job_result(request: HttpRequest, pk: int) -> FileResponse:
     """The result CSV: the job's owner and credit managers only (404 for anyone else)."""
     job = selectors.batch_job_get_for_user(user=request.user, job_id=pk)
+    if job.files_deleted_at:
+        raise Http404(jobs.files_deleted_message(job))
     if not job.result_file:
         raise Http404("This job has no result yet.")
     stem = job.original_name.rsplit(".", 1)[0] or "applicants"

@@ -272,6 +272,57 @@ def test_rows_with_a_wrong_number_of_values_are_reported_and_the_job_goes_on(
     assert rows[12]["predicted_class"] and not rows[12]["error"]
 
 
+def test_files_of_jobs_past_retention_are_deleted_and_their_records_kept(
+    officer, production_model, settings
+):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    settings.BATCH_FILE_RETENTION_DAYS = 30
+    old, recent, queued = (
+        jobs.batch_job_create(
+            scorecard_key="card_default", upload=upload(card_default_csv(12)), owner=officer
+        )
+        for _ in range(3)
+    )
+    for job in (old, recent):
+        jobs.batch_job_run(job_id=job.pk)
+    now = timezone.now()
+    BatchScoringJob.objects.filter(pk=old.pk).update(finished_at=now - timedelta(days=31))
+    BatchScoringJob.objects.filter(pk=recent.pk).update(finished_at=now - timedelta(days=29))
+    BatchScoringJob.objects.filter(pk=queued.pk).update(created_at=now - timedelta(days=90))
+    old.refresh_from_db()
+    leftover = default_storage.save(jobs._part_name(old, 4), ContentFile(b"a dead attempt's"))
+    old_files = [old.input_file.name, old.result_file.name, leftover]
+    assert all(default_storage.exists(name) for name in old_files)
+
+    assert jobs.batch_job_files_purge(now=now) == [old.pk]
+
+    old.refresh_from_db()
+    assert old.files_deleted_at == now and not old.input_file and not old.result_file
+    assert not any(default_storage.exists(name) for name in old_files)
+    assert (old.status, old.rows_valid, old.rows_invalid) == (JobStatus.SUCCEEDED, 9, 3)
+    assert Prediction.objects.filter(batch_job=old).count() == 9
+    assert BatchRowError.objects.filter(job=old).count() == 3
+    for kept in (recent, queued):
+        kept.refresh_from_db()
+        assert kept.files_deleted_at is None and default_storage.exists(kept.input_file.name)
+    assert default_storage.exists(recent.result_file.name)
+    assert jobs.batch_job_files_purge(now=now) == []  # done once
+
+    settings.BATCH_FILE_RETENTION_DAYS = 0  # keep for ever
+    assert jobs.batch_job_files_purge(now=now + timedelta(days=365)) == []
+
+
+def test_purge_runs_periodically_under_beat(settings):
+    from scoring.tasks import purge_expired_job_files
+
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-job-files"]
+    assert entry["task"] == purge_expired_job_files.name
+
+
 # --- scoring processes (settings.BATCH_SCORING_PROCESSES) --------------------------------------
 
 

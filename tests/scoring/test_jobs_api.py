@@ -143,3 +143,23 @@ def test_training_resources_are_for_managers(officer, manager, monkeypatch):
     job = TrainingJob.objects.get()
     body = api(manager).get(f"/api/v1/training-jobs/{job.pk}/").json()
     assert body["status"] == "queued" and body["dataset"] == dataset.pk
+
+
+@TRANSACTIONAL
+def test_result_of_a_job_past_retention_is_gone_with_the_reason(officer, finished_job, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    BatchScoringJob.objects.filter(pk=finished_job.pk).update(
+        finished_at=timezone.now() - timedelta(days=settings.BATCH_FILE_RETENTION_DAYS + 1)
+    )
+    assert jobs.batch_job_files_purge() == [finished_job.pk]
+    client = api(officer)
+    body = client.get(f"{BATCH}{finished_job.pk}/").json()
+    assert body["result_url"] is None and body["files_deleted_at"]
+    assert body["rows_valid"] == 9
+    response = client.get(f"{BATCH}{finished_job.pk}/result/")
+    assert response.status_code == 410
+    error = response.json()["error"]
+    assert error["code"] == "gone" and "retention policy" in error["message"]

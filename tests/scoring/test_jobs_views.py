@@ -207,3 +207,21 @@ def test_finished_retraining_page_compares_candidate_and_production(
 def test_batch_page_lists_invalid_rows(officer_client, finished_job):
     text = officer_client.get(reverse("scoring:batch_job_detail", args=[finished_job.pk])).content
     assert b"Invalid rows" in text and b"Download result CSV" in text
+
+
+def test_job_past_retention_says_its_files_were_deleted(officer_client, finished_job, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    BatchScoringJob.objects.filter(pk=finished_job.pk).update(
+        finished_at=timezone.now() - timedelta(days=settings.BATCH_FILE_RETENTION_DAYS + 1)
+    )
+    jobs.batch_job_files_purge()
+    page = officer_client.get(reverse("scoring:batch_job_detail", args=[finished_job.pk]))
+    assert b"under the file retention policy" in page.content
+    assert b"Download result CSV" not in page.content
+    listing = officer_client.get(reverse("scoring:batch_job_list"))
+    assert b"deleted " in listing.content
+    result = officer_client.get(reverse("scoring:batch_job_result", args=[finished_job.pk]))
+    assert result.status_code == 404
