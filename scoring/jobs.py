@@ -177,7 +177,8 @@ def training_dataset_create(
     _check_upload(upload, max_mb=settings.MAX_TRAINING_UPLOAD_MB)
     sha256 = _sha256(upload)
     try:
-        cleaned = load_raw(scorecard, upload.read(), require_target=True)
+        upload.seek(0)
+        cleaned = load_raw(scorecard, upload, require_target=True)  # read from its file
     except CleaningError as error:
         raise ValidationError({"file": str(error)}) from None
     finally:
