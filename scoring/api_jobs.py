@@ -125,6 +125,8 @@ class TrainingDatasetSerializer(serializers.ModelSerializer):
             "cleaning_report",
             "uploaded_by",
             "uploaded_at",
+            "status",
+            "error",
         ]
         read_only_fields = fields
 
@@ -268,8 +270,10 @@ class BatchScoringJobViewSet(viewsets.GenericViewSet):
         )
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class TrainingDatasetViewSet(viewsets.GenericViewSet):
-    """Labelled CSVs for retraining, validated and described on upload (credit managers)."""
+    """Labelled CSVs for retraining, validated and described on upload (credit managers); a
+    large one is validated by a worker (`status` validating, then ready or rejected)."""
 
     serializer_class = TrainingDatasetSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]
@@ -293,17 +297,27 @@ class TrainingDatasetViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request={"multipart/form-data": JobUploadSerializer},
-        responses={201: TrainingDatasetSerializer},
+        responses={201: TrainingDatasetSerializer, 202: TrainingDatasetSerializer},
+        description="Upload a labelled CSV (multipart: `scorecard`, `file`). 201 with its "
+        "cleaning report when it was validated at once (small files); 202 with `status` "
+        "`validating` when a worker validates it (poll it: `ready`, or `rejected` with the "
+        "`error`). 400 if it is not a CSV, is empty, lacks required columns or the target, "
+        "or is too large; 503 `broker_unavailable` if a large file cannot be queued.",
     )
     def create(self, request):
         serializer = JobUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        dataset = jobs.training_dataset_create(
+        dataset = _submit(
+            jobs.training_dataset_create,
             scorecard_key=serializer.validated_data["scorecard"],
             upload=serializer.validated_data["file"],
             by=request.user,
         )
-        return Response(self.get_serializer(dataset).data, status=status.HTTP_201_CREATED)
+        validating = dataset.status == TrainingDataset.Status.VALIDATING
+        return Response(
+            self.get_serializer(dataset).data,
+            status=status.HTTP_202_ACCEPTED if validating else status.HTTP_201_CREATED,
+        )
 
     @extend_schema(request=OutcomesExportSerializer, responses={201: TrainingDatasetSerializer})
     @action(detail=False, methods=["post"], url_path="export-outcomes")

@@ -35,7 +35,7 @@ class OutcomesExportForm(forms.Form):
 class TrainingJobForm(forms.Form):
     scorecard = forms.ChoiceField(choices=scorecard_choices)
     dataset = forms.ModelChoiceField(
-        queryset=TrainingDataset.objects.all(),
+        queryset=TrainingDataset.objects.filter(status=TrainingDataset.Status.READY),
         required=False,
         empty_label="The scorecard's configured extract (or its demo sample)",
     )
@@ -61,5 +61,5 @@ class ScorecardJobSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["retrain_dataset"].queryset = TrainingDataset.objects.filter(
-            scorecard=self.instance.scorecard
+            scorecard=self.instance.scorecard, status=TrainingDataset.Status.READY
         )

@@ -61,7 +61,7 @@ from django.db import (
     connection,
     transaction,
 )
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from applicants.models import Application
@@ -169,36 +169,37 @@ def training_dataset_create(
     """Validate a labelled CSV against the scorecard and store it with its cleaning report.
 
     Nothing is stored unless the file is a CSV within the size limit with the scorecard's
-    required columns, its target and at least one usable labelled row.
+    required columns and its target. Cleaning needs the whole file in memory, so only an
+    upload up to TRAINING_INLINE_VALIDATION_MB is cleaned here, and refused at once if no
+    usable labelled row is left; a larger one is stored as *validating* and cleaned by a
+    worker (`training_dataset_validate`), which makes it ready or rejects it and deletes
+    its file. Called outside a transaction, a broker that cannot take that task gets
+    JobQueueUnavailable (HTTP 503), and the upload is deleted.
     """
     if not by.has_perm("scoring.add_trainingdataset"):
         raise PermissionDenied("Only a credit manager can upload training data.")
     scorecard = _scorecard_or_error(scorecard_key)
     _check_upload(upload, max_mb=settings.MAX_TRAINING_UPLOAD_MB)
     sha256 = _sha256(upload)
-    try:
-        upload.seek(0)
-        cleaned = load_raw(scorecard, upload, require_target=True)  # read from its file
-    except CleaningError as error:
-        raise ValidationError({"file": str(error)}) from None
-    finally:
-        upload.seek(0)
-    if cleaned.report.rows_kept == 0:
-        raise ValidationError({"file": "No labelled row is left after cleaning."})
+    inline = upload.size <= settings.TRAINING_INLINE_VALIDATION_MB * 1024 * 1024
+    if inline:
+        cleaned = _clean_training_data(scorecard, upload)
+    else:
+        _check_header(scorecard, upload, require_target=True)
     dataset = TrainingDataset(
         scorecard=scorecard.key,
         original_name=os.path.basename(upload.name)[:255],
         sha256=sha256,
         size_bytes=upload.size,
-        rows_read=cleaned.report.rows_read,
-        rows_kept=cleaned.report.rows_kept,
-        class_counts={
-            str(k): int(v) for k, v in cleaned.frame[scorecard.target].value_counts().items()
-        },
-        cleaning_report=cleaned.report.to_dict(),
+        rows_read=0,
+        rows_kept=0,
         source=source,
         uploaded_by=by,
+        status=TrainingDataset.Status.READY if inline else TrainingDataset.Status.VALIDATING,
     )
+    if inline:
+        _describe_training_data(dataset, scorecard, cleaned)
+    upload.seek(0)
     dataset.file.save(_stored_name(upload.name), upload, save=False)
     try:
         dataset.full_clean()
@@ -206,7 +207,94 @@ def training_dataset_create(
     except Exception:
         dataset.file.delete(save=False)
         raise
+    if not inline:
+        _queue_validation(dataset)
     return dataset
+
+
+def _clean_training_data(scorecard: Scorecard, source) -> Any:
+    """The whole file cleaned for training; ValidationError on `file` if it cannot be."""
+    try:
+        source.seek(0)
+        cleaned = load_raw(scorecard, source, require_target=True)  # read from its file
+    except CleaningError as error:
+        raise ValidationError({"file": str(error)}) from None
+    finally:
+        source.seek(0)
+    if cleaned.report.rows_kept == 0:
+        raise ValidationError({"file": "No labelled row is left after cleaning."})
+    return cleaned
+
+
+def _describe_training_data(dataset: TrainingDataset, scorecard: Scorecard, cleaned) -> None:
+    dataset.rows_read = cleaned.report.rows_read
+    dataset.rows_kept = cleaned.report.rows_kept
+    dataset.class_counts = {
+        str(k): int(v) for k, v in cleaned.frame[scorecard.target].value_counts().items()
+    }
+    dataset.cleaning_report = cleaned.report.to_dict()
+
+
+def _queue_validation(dataset: TrainingDataset) -> None:
+    """Publish the dataset's validation (on commit inside a transaction, as `_queue`)."""
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _publish_validation(dataset, quietly=True))
+    else:
+        _publish_validation(dataset, quietly=False)
+
+
+def _publish_validation(dataset: TrainingDataset, *, quietly: bool) -> None:
+    from . import tasks
+
+    try:
+        tasks.validate_training_dataset.apply_async(
+            args=[dataset.pk], retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY
+        )
+    except Exception as error:  # any failure to publish means nobody will validate it
+        log.warning("Could not queue the validation of %s: %s", dataset, error)
+        message = (
+            "Could not queue the file's validation: the task broker is unreachable. The "
+            "upload was not kept; try again when the background workers are back."
+        )
+        _reject_dataset(dataset, f"{message} ({error})")
+        if not quietly:
+            raise JobQueueUnavailable(message) from error
+
+
+def _reject_dataset(dataset: TrainingDataset, reason: str) -> None:
+    dataset.file.delete(save=False)
+    TrainingDataset.objects.filter(pk=dataset.pk, status=TrainingDataset.Status.VALIDATING).update(
+        status=TrainingDataset.Status.REJECTED, error=reason, file=""
+    )
+
+
+def training_dataset_validate(*, dataset_id: int) -> None:
+    """The worker's side of a large training upload: clean it whole, then store its counts
+    and report (ready) or reject it with the reason and delete its file. A dataset that is
+    no longer validating (a duplicate message) is left alone."""
+    validating = TrainingDataset.objects.filter(
+        pk=dataset_id, status=TrainingDataset.Status.VALIDATING
+    )
+    if not validating.update(
+        validation_attempts=F("validation_attempts") + 1, validation_started_at=timezone.now()
+    ):
+        return
+    dataset = TrainingDataset.objects.get(pk=dataset_id)
+    scorecard = get_scorecard(dataset.scorecard)
+    try:
+        with dataset.file.open("rb") as handle:
+            cleaned = _clean_training_data(scorecard, handle)
+    except ValidationError as error:
+        _reject_dataset(dataset, " ".join(error.message_dict.get("file", error.messages)))
+        return
+    _describe_training_data(dataset, scorecard, cleaned)
+    validating.update(
+        status=TrainingDataset.Status.READY,
+        rows_read=dataset.rows_read,
+        rows_kept=dataset.rows_kept,
+        class_counts=dataset.class_counts,
+        cleaning_report=dataset.cleaning_report,
+    )
 
 
 def training_dataset_from_outcomes(*, scorecard_key: str, by) -> TrainingDataset:
@@ -492,6 +580,30 @@ def jobs_recover_orphaned() -> list[str]:
                 continue
             log.warning("Re-queued %s (its worker stopped or its message was lost).", job)
             recovered.append(str(job))
+    return recovered + _datasets_recover_validation(stale_queued)
+
+
+def _datasets_recover_validation(stale: datetime) -> list[str]:
+    """Queue again the validation of a large upload still validating since `stale` (its
+    worker died, or its message was lost), at most JOB_MAX_ATTEMPTS times in all."""
+    recovered = []
+    waiting = Q(validation_started_at__isnull=True, uploaded_at__lt=stale) | Q(
+        validation_started_at__lt=stale
+    )
+    validating = TrainingDataset.objects.filter(waiting, status=TrainingDataset.Status.VALIDATING)
+    for dataset in validating.only("pk", "file", "validation_attempts"):
+        if dataset.validation_attempts >= settings.JOB_MAX_ATTEMPTS:
+            _reject_dataset(
+                dataset,
+                f"Its validation stopped {dataset.validation_attempts} times before it could "
+                "finish (the file may be too large for the workers' memory).",
+            )
+            continue
+        # Counts as a start, so it is re-queued once per stale period.
+        TrainingDataset.objects.filter(pk=dataset.pk).update(validation_started_at=timezone.now())
+        _publish_validation(dataset, quietly=True)
+        log.warning("Re-queued the validation of %s.", dataset)
+        recovered.append(str(dataset))
     return recovered
 
 
@@ -513,6 +625,10 @@ def training_job_create(
     if dataset is not None:
         if dataset.scorecard != scorecard.key:
             raise ValidationError({"dataset": f"This dataset is for {dataset.scorecard}."})
+        if dataset.status != TrainingDataset.Status.READY:
+            raise ValidationError(
+                {"dataset": f"This dataset is {dataset.get_status_display().lower()}."}
+            )
         if dataset.rows_kept < MIN_TRAINING_ROWS:
             raise ValidationError(
                 {"dataset": f"At least {MIN_TRAINING_ROWS} labelled rows are needed to train."}
@@ -835,7 +951,9 @@ def retraining_start_due(*, now=None) -> list[TrainingJob]:
             continue
         dataset = (
             config.retrain_dataset
-            or TrainingDataset.objects.filter(scorecard=config.scorecard).first()
+            or TrainingDataset.objects.filter(
+                scorecard=config.scorecard, status=TrainingDataset.Status.READY
+            ).first()
         )
         ScorecardJobSettings.objects.filter(pk=config.pk).update(last_scheduled_at=now)
         try:
@@ -870,7 +988,7 @@ def batch_job_create(*, scorecard_key: str, upload, owner) -> BatchScoringJob:
             "train and promote one.",
             extra={"code": "no_production_model"},
         )
-    _check_batch_header(scorecard, upload)
+    _check_header(scorecard, upload)
     job = BatchScoringJob(
         scorecard=scorecard.key,
         original_name=os.path.basename(upload.name)[:255],
@@ -894,8 +1012,9 @@ def batch_job_create(*, scorecard_key: str, upload, owner) -> BatchScoringJob:
     return job
 
 
-def _check_batch_header(scorecard: Scorecard, upload) -> None:
-    """Refuse a file that is not a CSV, has no data row, or lacks required columns."""
+def _check_header(scorecard: Scorecard, upload, *, require_target: bool = False) -> None:
+    """Refuse a file that is not a CSV, has no data row, or lacks required columns (or the
+    target), judging by its first 200 rows."""
     upload.seek(0)
     head = upload.read(1024 * 1024)
     upload.seek(0)
@@ -905,7 +1024,7 @@ def _check_batch_header(scorecard: Scorecard, upload) -> None:
     try:
         first = next(read_csv_chunks(b"\n".join(lines[:201]) + b"\n", rows=200), None)
         if first is not None:
-            clean_frame(scorecard, first.frame, repair_groups=False)
+            clean_frame(scorecard, first.frame, require_target=require_target, repair_groups=False)
     except CleaningError as error:
         raise ValidationError({"file": str(error)}) from None
     if first is None:

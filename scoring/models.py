@@ -329,6 +329,11 @@ class TrainingDataset(models.Model):
         UPLOAD = "upload", "Uploaded file"
         OUTCOMES = "outcomes", "Realised outcomes export"
 
+    class Status(models.TextChoices):
+        VALIDATING = "validating", "Being validated"
+        READY = "ready", "Ready"
+        REJECTED = "rejected", "Rejected"
+
     scorecard = models.CharField(max_length=64)
     file = models.FileField(upload_to=training_data_upload_to, max_length=300)
     original_name = models.CharField(max_length=255)
@@ -343,6 +348,14 @@ class TrainingDataset(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # A large upload is cleaned by a worker (its counts and report are filled in then); a
+    # small one, and an outcomes export, are ready at once.
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.READY, db_index=True
+    )
+    error = models.TextField(blank=True, help_text="Why a rejected upload was refused.")
+    validation_attempts = models.PositiveSmallIntegerField(default=0)
+    validation_started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]

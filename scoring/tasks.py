@@ -47,6 +47,11 @@ def start_due_retraining() -> list[int]:
     return [job.pk for job in jobs.retraining_start_due()]
 
 
+@shared_task(name="scoring.validate_training_dataset", **RETRY)
+def validate_training_dataset(dataset_id: int) -> None:
+    jobs.training_dataset_validate(dataset_id=dataset_id)
+
+
 @shared_task(name="scoring.purge_expired_job_files", **RETRY)
 def purge_expired_job_files() -> list[int]:
     return jobs.batch_job_files_purge()

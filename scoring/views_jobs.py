@@ -189,8 +189,10 @@ def training_overview(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @permission_required("scoring.add_trainingdataset", raise_exception=True)
+@transaction.non_atomic_requests
 def training_dataset_upload(request: HttpRequest) -> HttpResponse:
     form = TrainingUploadForm(request.POST, request.FILES)
+    status = 400
     if form.is_valid():
         try:
             dataset = jobs.training_dataset_create(
@@ -200,11 +202,17 @@ def training_dataset_upload(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as error:
             _add_errors(form, error)
+        except jobs.JobQueueUnavailable as error:
+            messages.error(request, error.message)
+            status = 503
         else:
-            messages.success(request, f"Stored {dataset}.")
+            if dataset.status == dataset.Status.VALIDATING:
+                messages.success(request, f"Stored {dataset}; a worker is validating it.")
+            else:
+                messages.success(request, f"Stored {dataset}.")
             return redirect("scoring:training_dataset_detail", pk=dataset.pk)
     context = _training_context(request, upload_form=form)
-    return render(request, "scoring/jobs/training.html", context, status=400)
+    return render(request, "scoring/jobs/training.html", context, status=status)
 
 
 @login_required

@@ -516,7 +516,9 @@ def test_manager_uploads_a_training_dataset_with_its_cleaning_report(manager):
         (b"\x00\x01\x02binary", "not a CSV"),
     ],
 )
-def test_bad_training_uploads_store_nothing(manager, content, message):
+@pytest.mark.parametrize("inline_mb", [10, 0], ids=["cleaned-inline", "validated-by-a-worker"])
+def test_bad_training_uploads_store_nothing(manager, content, message, inline_mb, settings):
+    settings.TRAINING_INLINE_VALIDATION_MB = inline_mb  # a large file gets the quick checks
     with pytest.raises(ValidationError, match=message):
         jobs.training_dataset_create(
             scorecard_key="card_default", upload=upload(content), by=manager
@@ -524,12 +526,98 @@ def test_bad_training_uploads_store_nothing(manager, content, message):
     assert not TrainingDataset.objects.exists()
 
 
-def test_training_upload_without_the_target_is_refused(manager):
+@pytest.mark.parametrize("inline_mb", [10, 0], ids=["cleaned-inline", "validated-by-a-worker"])
+def test_training_upload_without_the_target_is_refused(manager, inline_mb, settings):
+    settings.TRAINING_INLINE_VALIDATION_MB = inline_mb
     content = b"\n".join(line.rsplit(b",", 1)[0] for line in training_csv(20).splitlines())
     with pytest.raises(ValidationError, match="default.payment.next.month"):
         jobs.training_dataset_create(
             scorecard_key="card_default", upload=upload(content), by=manager
         )
+
+
+def test_a_large_training_upload_is_validated_by_a_worker(manager, settings, monkeypatch):
+    queued = []
+    monkeypatch.setattr(jobs, "_queue_validation", lambda dataset: queued.append(dataset.pk))
+    inline = jobs.training_dataset_create(
+        scorecard_key="card_default", upload=upload(training_csv(), "uci.csv"), by=manager
+    )
+    settings.TRAINING_INLINE_VALIDATION_MB = 0  # every file is "large"
+    dataset = jobs.training_dataset_create(
+        scorecard_key="card_default", upload=upload(training_csv(), "uci.csv"), by=manager
+    )
+    assert queued == [dataset.pk] and inline.status == TrainingDataset.Status.READY
+    assert (dataset.status, dataset.rows_kept) == (TrainingDataset.Status.VALIDATING, 0)
+    with pytest.raises(ValidationError, match="being validated"):
+        jobs.training_job_create(scorecard_key="card_default", dataset=dataset, by=manager)
+
+    jobs.training_dataset_validate(dataset_id=dataset.pk)
+
+    dataset.refresh_from_db()
+    assert dataset.status == TrainingDataset.Status.READY and dataset.validation_attempts == 1
+    described = ("rows_read", "rows_kept", "class_counts", "cleaning_report")
+    assert [getattr(dataset, f) for f in described] == [getattr(inline, f) for f in described]
+    jobs.training_dataset_validate(dataset_id=dataset.pk)  # a duplicate message: nothing
+    dataset.refresh_from_db()
+    assert dataset.validation_attempts == 1
+
+
+def test_a_large_upload_with_no_usable_row_is_rejected_and_its_file_deleted(
+    manager, settings, monkeypatch
+):
+    monkeypatch.setattr(jobs, "_queue_validation", lambda dataset: None)
+    settings.TRAINING_INLINE_VALIDATION_MB = 0
+    header, *rows = training_csv(300).decode().splitlines()
+    unlabelled = [row.rsplit(",", 1)[0] + ",maybe" for row in rows]  # every target invalid
+    dataset = jobs.training_dataset_create(
+        scorecard_key="card_default",
+        upload=upload("\n".join([header, *unlabelled]).encode()),
+        by=manager,
+    )
+    stored = dataset.file.name
+    assert default_storage.exists(stored)
+
+    jobs.training_dataset_validate(dataset_id=dataset.pk)
+
+    dataset.refresh_from_db()
+    assert dataset.status == TrainingDataset.Status.REJECTED
+    assert dataset.error == "No labelled row is left after cleaning."
+    assert not dataset.file and not default_storage.exists(stored)
+
+
+def test_a_validation_whose_worker_died_is_queued_again_then_given_up(
+    manager, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    published = []
+    monkeypatch.setattr(
+        jobs, "_publish_validation", lambda dataset, quietly: published.append(dataset.pk)
+    )
+    settings.TRAINING_INLINE_VALIDATION_MB = 0
+    with django_capture_on_commit_callbacks(execute=True):  # published once committed
+        dataset = jobs.training_dataset_create(
+            scorecard_key="card_default", upload=upload(training_csv()), by=manager
+        )
+    assert published == [dataset.pk]
+    long_ago = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+    TrainingDataset.objects.filter(pk=dataset.pk).update(
+        validation_attempts=1,
+        validation_started_at=long_ago,  # a worker started, then died
+    )
+    assert jobs.jobs_recover_orphaned() == [str(dataset)]
+    assert published == [dataset.pk, dataset.pk]
+    assert jobs.jobs_recover_orphaned() == []  # once per stale period
+
+    TrainingDataset.objects.filter(pk=dataset.pk).update(
+        validation_attempts=settings.JOB_MAX_ATTEMPTS, validation_started_at=long_ago
+    )
+    jobs.jobs_recover_orphaned()
+    dataset.refresh_from_db()
+    assert dataset.status == TrainingDataset.Status.REJECTED
+    assert "stopped 3 times" in dataset.error and not dataset.file
 
 
 def test_officer_cannot_upload_training_data(officer):

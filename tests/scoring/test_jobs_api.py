@@ -163,3 +163,49 @@ def test_result_of_a_job_past_retention_is_gone_with_the_reason(officer, finishe
     assert response.status_code == 410
     error = response.json()["error"]
     assert error["code"] == "gone" and "retention policy" in error["message"]
+
+
+@TRANSACTIONAL
+def test_a_large_training_upload_is_accepted_for_validation(manager, settings, monkeypatch):
+    from scoring import tasks
+
+    published = []
+    monkeypatch.setattr(
+        tasks.validate_training_dataset, "apply_async", lambda **kw: published.append(kw)
+    )
+    settings.TRAINING_INLINE_VALIDATION_MB = 0
+    response = api(manager).post(
+        "/api/v1/training-datasets/",
+        {"scorecard": "card_default", "file": upload(card_default_csv(150, invalid={}))},
+        format="multipart",
+    )
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert (body["status"], body["rows_kept"]) == ("validating", 0)
+    assert published[0]["args"] == [body["id"]]
+    jobs.training_dataset_validate(dataset_id=body["id"])
+    body = api(manager).get(f"/api/v1/training-datasets/{body['id']}/").json()
+    assert (body["status"], body["rows_kept"], body["error"]) == ("ready", 150, "")
+
+
+@TRANSACTIONAL
+def test_broker_down_for_a_large_training_upload_is_a_503(manager, settings, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from scoring import tasks
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(tasks.validate_training_dataset, "apply_async", refuse)
+    settings.TRAINING_INLINE_VALIDATION_MB = 0
+    response = api(manager).post(
+        "/api/v1/training-datasets/",
+        {"scorecard": "card_default", "file": upload(card_default_csv(150, invalid={}))},
+        format="multipart",
+    )
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "broker_unavailable"
+    dataset = TrainingDataset.objects.get()  # kept as the record of a refused upload
+    assert dataset.status == "rejected" and "broker is unreachable" in dataset.error
+    assert not dataset.file

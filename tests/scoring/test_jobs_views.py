@@ -225,3 +225,21 @@ def test_job_past_retention_says_its_files_were_deleted(officer_client, finished
     assert b"deleted " in listing.content
     result = officer_client.get(reverse("scoring:batch_job_result", args=[finished_job.pk]))
     assert result.status_code == 404
+
+
+def test_a_dataset_being_validated_says_so_and_cannot_be_trained_on(
+    manager_client, manager, settings, monkeypatch
+):
+    monkeypatch.setattr(jobs, "_queue_validation", lambda dataset: None)
+    settings.TRAINING_INLINE_VALIDATION_MB = 0
+    dataset = jobs.training_dataset_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(150, invalid={})), by=manager
+    )
+    page = manager_client.get(reverse("scoring:training_dataset_detail", args=[dataset.pk]))
+    assert b"A worker is reading and cleaning" in page.content
+    assert b"Start retraining" not in page.content
+    overview = manager_client.get(reverse("scoring:training_overview"))
+    assert b"being validated" in overview.content
+    jobs.training_dataset_validate(dataset_id=dataset.pk)
+    page = manager_client.get(reverse("scoring:training_dataset_detail", args=[dataset.pk]))
+    assert b"Cleaning report" in page.content and b"Start retraining" in page.content

@@ -74,6 +74,23 @@ def test_training_job_through_a_worker(celery_worker_thread, manager, production
     assert TrainingJob.objects.get().attempts == 1
 
 
+def test_large_training_upload_validated_by_a_worker(celery_worker_thread, manager, settings):
+    settings.TRAINING_INLINE_VALIDATION_MB = 0
+    dataset = jobs.training_dataset_create(
+        scorecard_key="card_default",
+        upload=upload(card_default_csv(300, seed=5, invalid={})),
+        by=manager,
+    )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA read_uncommitted = 1")
+    deadline = time.monotonic() + 60
+    while dataset.status == "validating" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        dataset.refresh_from_db()
+    assert (dataset.status, dataset.rows_kept, dataset.error) == ("ready", 300, "")
+
+
 # --- the kill test: SIGKILL a worker process mid-job, start another ---------------------------
 
 SEED = """
