@@ -1414,6 +1414,9 @@ class _ChunkScorers:
             try:
                 with _children_allowed():
                     self.pool.submit(os.getpid).result()  # forks all the processes
+            except BaseException:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+                raise
             finally:
                 gc.unfreeze()
         # Chunks submitted before the oldest must be committed: one per process and one
@@ -1457,11 +1460,17 @@ _scorer_context: _ChunkContext | None = None  # set in a scoring process by _sco
 
 def _scorer_start(context: _ChunkContext, worker_pid: int) -> None:
     """First thing in a scoring process: keep the job's context; leave the worker's signal
-    handlers (Celery's) behind; exit when the worker is gone."""
+    handlers (Celery's) behind; exit when the worker is gone.
+
+    Ctrl-C and SIGTERM reach a whole process group (a terminal, systemd stopping the
+    service): the worker then finishes its job (a warm shutdown) and its scorers must
+    finish with it, so they ignore both, and go when the pool is shut down or the worker
+    dies."""
     global _scorer_context
     _scorer_context = context
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the worker shuts the pool down
-    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1):
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    for signum in (signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1):
         signal.signal(signum, signal.SIG_DFL)
     threading.Thread(target=_exit_without, args=(worker_pid,), daemon=True).start()
 

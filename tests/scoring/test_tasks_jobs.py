@@ -155,6 +155,7 @@ def _start_worker(env: dict, log: Path, *pool: str) -> subprocess.Popen:
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # a process group of its own, as under a service manager
     )
 
 
@@ -212,6 +213,31 @@ def test_worker_pools_score_a_bulk_job_in_scoring_processes(tmp_path, pool):
         worker.wait(timeout=30)
     assert state["status"] == "succeeded", (state, log.read_text()[-3000:])
     assert (state["rows_valid"], state["rows_invalid"]) == (rows - len(INVALID), len(INVALID))
+
+
+def test_sigterm_to_the_workers_group_lets_the_job_finish(tmp_path):
+    """A service manager stopping the worker sends SIGTERM to every process of its group:
+    the worker finishes its job (Celery's warm shutdown), so its scorers must too."""
+    rows = 12_000
+    env = _worker_env(tmp_path)
+    job_id = _seed_job(tmp_path, env, rows)
+    table = JobTable(tmp_path)
+    log = tmp_path / "workers.log"
+    worker = _start_worker(env, log)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and table.job(job_id)["rows_done"] < 2000:
+            time.sleep(0.05)
+        assert len(_children(worker.pid)) == 2
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    state = table.job(job_id)
+    assert state["status"] == "succeeded", (state, log.read_text()[-3000:])
+    assert (state["rows_valid"], state["rows_invalid"]) == (rows - len(INVALID), len(INVALID))
+    assert state["attempts"] == 1
 
 
 def test_killed_worker_job_resumes_without_losing_or_duplicating_predictions(tmp_path):
