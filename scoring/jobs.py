@@ -262,10 +262,14 @@ def _publish_validation(dataset: TrainingDataset, *, quietly: bool) -> None:
 
 
 def _reject_dataset(dataset: TrainingDataset, reason: str) -> None:
-    dataset.file.delete(save=False)
-    TrainingDataset.objects.filter(pk=dataset.pk, status=TrainingDataset.Status.VALIDATING).update(
-        status=TrainingDataset.Status.REJECTED, error=reason, file=""
-    )
+    """Reject a dataset still validating, then delete its file (never a ready one's: a
+    worker may have finished it meanwhile)."""
+    name = dataset.file.name
+    rejected = TrainingDataset.objects.filter(
+        pk=dataset.pk, status=TrainingDataset.Status.VALIDATING
+    ).update(status=TrainingDataset.Status.REJECTED, error=reason, file="")
+    if rejected and name:
+        default_storage.delete(name)
 
 
 def training_dataset_validate(*, dataset_id: int) -> None:
