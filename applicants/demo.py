@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -104,7 +105,7 @@ def demo_applicants_create() -> int:
 def _demo_frame(scorecard_key: str):
     """Fifty rows: from the real public extract when present, else synthetic."""
     scorecard = SCORECARDS[scorecard_key]
-    path = scorecard_data_path(scorecard)
+    path = scorecard_data_path(scorecard, settings.CREDITPORTAL_DATA_DIR)
     frame = load_raw(scorecard, path).frame if path else synthetic_frame(scorecard, n=200, seed=7)
     required = [field.name for field in scorecard.fields if field.required]
     return frame.dropna(subset=required).head(50)

@@ -11,9 +11,8 @@ from django.views.decorators.http import require_POST
 
 from creditportal.errors import ApplicationError
 from creditportal.roles import can_reassign_applicants
+from creditportal.views import form_add_errors
 from ml.scorecards import SCORECARDS, get_scorecard
-from scoring import selectors as scoring_selectors
-from scoring.forms import DecisionForm, OutcomeForm, ReasonForm
 
 from . import selectors, services
 from .forms import ApplicantForm, ApplicationForm, ReassignForm, ScorecardInputsForm
@@ -41,7 +40,7 @@ def applicant_create(request: HttpRequest) -> HttpResponse:
         try:
             applicant = services.applicant_create(owner=request.user, data=form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, f"Applicant {applicant.full_name} created.")
             return redirect("applicants:detail", pk=applicant.pk)
@@ -57,7 +56,6 @@ def applicant_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "applications": applications,
         "scorecards": SCORECARDS.values(),
         "can_reassign": can_reassign_applicants(request.user),
-        "predictions": scoring_selectors.prediction_list_for_applicant(applicant=applicant)[:50],
     }
     return render(request, "applicants/applicant_detail.html", context)
 
@@ -71,7 +69,7 @@ def applicant_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.applicant_update(applicant=applicant, data=form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, "Applicant saved.")
             return redirect("applicants:detail", pk=applicant.pk)
@@ -100,7 +98,7 @@ def applicant_reassign(request: HttpRequest, pk: int) -> HttpResponse:
                 applicant=applicant, new_owner=form.cleaned_data["owner"], by=request.user
             )
         except (ValidationError, ApplicationError) as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, f"Applicant reassigned to {applicant.owner}.")
             return redirect("applicants:detail", pk=applicant.pk)
@@ -146,7 +144,7 @@ def application_create(request: HttpRequest, applicant_pk: int) -> HttpResponse:
                 submit=submit,
             )
         except ValidationError as error:
-            _add_errors(inputs_form, error)
+            form_add_errors(inputs_form, error)
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
@@ -168,28 +166,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [
         {"field": field, "value": application.inputs.get(field.name)} for field in scorecard.fields
     ]
-    predictions = scoring_selectors.prediction_list_for_application(application=application)
-    latest = predictions.first()
-    can_decide = (
-        latest is not None
-        and application.status == Application.Status.SCORED
-        and request.user.has_perm("scoring.add_decision")
-    )
-    context = {
-        "application": application,
-        "scorecard": scorecard,
-        "input_rows": rows,
-        "predictions": predictions[:50],
-        "latest_prediction": latest,
-        "decision": scoring_selectors.decision_active(application=application),
-        "decisions": scoring_selectors.decision_list(application=application),
-        "decision_form": DecisionForm(initial={"outcome": latest.recommendation})
-        if can_decide
-        else None,
-        "reopen_form": ReasonForm(),
-        "outcome_form": OutcomeForm(scorecard=scorecard),
-        "realised_outcome": getattr(application, "realised_outcome", None),
-    }
+    # Scoring's sections (score, decisions, history) come from its `application_scoring` tag.
+    context = {"application": application, "scorecard": scorecard, "input_rows": rows}
     return render(request, "applicants/application_detail.html", context)
 
 
@@ -219,7 +197,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 submit=submit,
             )
         except ValidationError as error:
-            _add_errors(inputs_form, error)
+            form_add_errors(inputs_form, error)
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
@@ -260,18 +238,6 @@ def _scorecard_or_404(key: str):
 
 def _all_valid(*forms: Form) -> bool:
     return all([form.is_valid() for form in forms])  # validate every form, not just the first
-
-
-def _add_errors(form: Form, error: ValidationError) -> None:
-    """Attach a service's ValidationError to the form: per field where the form has it."""
-    if isinstance(error, ApplicationError):
-        form.add_error(None, error.message)
-        return
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, field_errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, field_errors)
 
 
 def _plain_errors(error: ValidationError) -> str:

@@ -148,12 +148,12 @@ def prepare(workdir: Path) -> None:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 
-    from creditportal.api import api_token_issue
+    from creditportal.api.auth import api_token_issue
     from creditportal.roles import LOAN_OFFICER
     from ml.scorecards import get_scorecard
-    from scoring.registry import production_model
-    from scoring.services import model_version_promote_initial
-    from scoring.training import model_train_and_register, training_data_load
+    from scoring.services.registry import model_version_promote_initial
+    from scoring.services.training import model_train_and_register, training_data_load
+    from scoring.serving import production_model
 
     call_command("migrate", verbosity=0)
     version = model_train_and_register(scorecard_key=SCORECARD, search=False)

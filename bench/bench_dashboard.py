@@ -100,9 +100,9 @@ def run(args) -> None:
     from ml.pipeline import model_input_frame
     from ml.scorecards import get_scorecard
     from scoring.models import ApplicationOutcome, Decision, Prediction
-    from scoring.registry import model_version_load
-    from scoring.services import model_version_promote_initial
-    from scoring.training import model_train_and_register, training_data_load
+    from scoring.services.registry import model_version_promote_initial
+    from scoring.services.training import model_train_and_register, training_data_load
+    from scoring.serving import model_version_load
 
     scorecard = get_scorecard("card_default")
     print("Training card_default (fixed hyperparameters)…", flush=True)

@@ -143,12 +143,13 @@ def bulk_csv(path: Path, rows: int) -> Path:
     """`rows` rows of the real extract's layout (sampled from it; synthetic if absent)."""
     import numpy as np
     import pandas as pd
+    from django.conf import settings
 
     from ml.datasets import scorecard_data_path
     from ml.scorecards import get_scorecard
 
     scorecard = get_scorecard("card_default")
-    source = scorecard_data_path(scorecard)
+    source = scorecard_data_path(scorecard, settings.CREDITPORTAL_DATA_DIR)
     if source is not None:
         frame = pd.read_csv(source, dtype=str, keep_default_na=False)
     else:
@@ -163,6 +164,7 @@ def bulk_csv(path: Path, rows: int) -> Path:
 
 
 def run(args, workdir: Path) -> None:
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -171,10 +173,10 @@ def run(args, workdir: Path) -> None:
     from creditportal.roles import CREDIT_MANAGER
     from ml.datasets import scorecard_data_path
     from ml.scorecards import get_scorecard
-    from scoring import jobs
     from scoring.models import ModelVersion, Prediction
-    from scoring.services import model_version_promote_initial
-    from scoring.training import model_train_and_register
+    from scoring.services import bulk_scoring, datasets, training
+    from scoring.services.registry import model_version_promote_initial
+    from scoring.services.training import model_train_and_register
 
     machine = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -186,16 +188,16 @@ def run(args, workdir: Path) -> None:
     scorecard = get_scorecard("card_default")
     worker = Worker(workdir, args.pool)
     try:
-        extract = scorecard_data_path(scorecard)
+        extract = scorecard_data_path(scorecard, settings.CREDITPORTAL_DATA_DIR)
         if not args.skip_training and extract is not None:
             content = extract.read_bytes()
-            dataset = jobs.training_dataset_create(
+            dataset = datasets.training_dataset_create(
                 scorecard_key="card_default",
                 upload=SimpleUploadedFile(extract.name, content),
                 by=manager,
             )
             started = time.monotonic()
-            job = jobs.training_job_create(
+            job = training.training_job_create(
                 scorecard_key="card_default", dataset=dataset, by=manager
             )
             wait(job, worker)
@@ -221,7 +223,7 @@ def run(args, workdir: Path) -> None:
         # first job after a start would. The figures below are for the jobs that follow.
         warm = bulk_csv(workdir / "warm-up.csv", 1_000)
         started = time.monotonic()
-        job = jobs.batch_job_create(
+        job = bulk_scoring.batch_job_create(
             scorecard_key="card_default",
             upload=SimpleUploadedFile(warm.name, warm.read_bytes(), content_type="text/csv"),
             owner=manager,
@@ -239,7 +241,9 @@ def run(args, workdir: Path) -> None:
                 upload = SimpleUploadedFile(path.name, handle.read(), content_type="text/csv")
             worker.peak_tree_mib = 0.0
             started = time.monotonic()
-            job = jobs.batch_job_create(scorecard_key="card_default", upload=upload, owner=manager)
+            job = bulk_scoring.batch_job_create(
+                scorecard_key="card_default", upload=upload, owner=manager
+            )
             accepted = time.monotonic() - started
             wait(job, worker)
             seconds = time.monotonic() - started

@@ -32,10 +32,18 @@ from ml.synthetic import synthetic_frame  # noqa: E402
 from ml.train import train_scorecard  # noqa: E402
 
 
+def data_dir() -> Path:
+    """The app's one data-directory setting (CREDITPORTAL_DATA_DIR)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "creditportal.settings")
+    from django.conf import settings
+
+    return settings.CREDITPORTAL_DATA_DIR
+
+
 def training_frame(key: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """(training frame, its rows that pass validation, where it came from)."""
     scorecard = get_scorecard(key)
-    path = scorecard_data_path(scorecard)
+    path = scorecard_data_path(scorecard, data_dir())
     if path is not None:
         cleaned = load_raw(scorecard, path)
         return cleaned.frame, cleaned.valid_frame, "real extract"

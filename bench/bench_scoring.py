@@ -1,6 +1,6 @@
 """End-to-end latency of scoring one application through the portal's service layer.
 
-`scoring.services.prediction_create`: lock and load the application, validate its inputs
+`scoring.services.predictions.prediction_create`: lock and load the application, validate its inputs
 against the scorecard, fetch the production model (cached; one version-stamp query),
 predict with reasons and segment, store the Prediction, mark the application scored.
 Runs in a throwaway database (SQLite by default; PostgreSQL when DATABASE_URL is set) with
@@ -63,8 +63,9 @@ def run(args) -> None:
     from applicants.services import applicant_create, application_create
     from creditportal.roles import LOAN_OFFICER
     from ml.scorecards import get_scorecard
-    from scoring.services import model_version_promote_initial, prediction_create
-    from scoring.training import model_train_and_register, training_data_load
+    from scoring.services.predictions import prediction_create
+    from scoring.services.registry import model_version_promote_initial
+    from scoring.services.training import model_train_and_register, training_data_load
 
     scorecard = get_scorecard(args.scorecard)
     print(f"Training {scorecard.key} (fixed hyperparameters)…", flush=True)

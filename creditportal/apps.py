@@ -6,4 +6,4 @@ class CreditPortalConfig(AppConfig):
     verbose_name = "CreditPortal"
 
     def ready(self):
-        from . import api_auth  # noqa: F401 - connects the auth cache's signal receivers
+        from .api import auth  # noqa: F401 - connects the auth cache's signal receivers

@@ -26,7 +26,7 @@ logger = logging.getLogger("creditportal.gunicorn")
 def post_worker_init(worker):
     from creditportal.errors import ApplicationError
     from ml.scorecards import SCORECARDS
-    from scoring.registry import production_model
+    from scoring.serving import production_model
 
     for key in SCORECARDS:
         try:

@@ -142,7 +142,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # The API answers a lockout (on POST /api/v1/auth/token/) in its own JSON error format.
-AXES_LOCKOUT_CALLABLE = "creditportal.exceptions.axes_lockout_response"
+AXES_LOCKOUT_CALLABLE = "creditportal.api.exceptions.axes_lockout_response"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
@@ -270,23 +270,23 @@ CACHES["charts"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 5000)
 # REST API under /api/v1/ (creditportal/api.py). Clients authenticate with a token
 # (POST /api/v1/auth/token/), the browsable API with the portal's session. Every list is
 # paginated and filtered with django-filter; every error has one JSON shape
-# (creditportal/exceptions.py); requests are throttled per user and per anonymous address.
+# (creditportal/api/exceptions.py); requests are throttled per user and per anonymous address.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header is what makes an anonymous request a 401.
-        "creditportal.api_auth.CachedTokenAuthentication",
+        "creditportal.api.auth.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "creditportal.api_base.ActionPermissions",
+        "creditportal.api.base.ActionPermissions",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PAGINATION_CLASS": "creditportal.api_base.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "creditportal.api.base.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=25),
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
@@ -297,12 +297,12 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON_RATE", default="60/minute"),
         "user": env.str("API_THROTTLE_USER_RATE", default="1200/minute"),
     },
-    "EXCEPTION_HANDLER": "creditportal.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "creditportal.api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
-# A token's user and permissions are cached this long (creditportal/api_auth.py): a change
+# A token's user and permissions are cached this long (creditportal/api/auth.py): a change
 # made through Django (revocation, groups, permissions) clears the entry in the default cache
 # at once; other processes with their own per-process cache see it within this many seconds.
 API_AUTH_CACHE_SECONDS = env.int("API_AUTH_CACHE_SECONDS", default=30)
@@ -330,7 +330,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "creditportal.api_base.document_error_responses",
+        "creditportal.api.base.document_error_responses",
     ],
 }
 

@@ -14,7 +14,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
-    path("api/", include("creditportal.api")),
+    path("api/", include("creditportal.api_router")),
     path("", include("applicants.urls")),
     path("", include("scoring.urls")),
     path("dashboard/", include("dashboard.urls")),

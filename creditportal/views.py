@@ -1,8 +1,13 @@
-"""Project-level views: health check and error pages."""
+"""Project-level views: health check, error pages, and the wrapper of views that queue work."""
 
-from django.db import connection
+import functools
+
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from .errors import ApplicationError, JobQueueUnavailable
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -22,3 +27,52 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "errors/500.html", status=500)
+
+
+def submits_jobs(view):
+    """For a portal view that hands work to the background workers.
+
+    The view runs outside a request transaction: a job's row must be committed before its
+    message is published (the services write it in a durable transaction of their own and
+    refuse to run inside another one), so a broker that cannot take the message is known
+    before the answer. That failure, `JobQueueUnavailable`, is answered here with a 503 page
+    saying so; the service has already marked the work failed or dropped the upload.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except JobQueueUnavailable as error:
+            return job_queue_unavailable(request, error)
+
+    return transaction.non_atomic_requests(wrapped)
+
+
+def job_queue_unavailable(request: HttpRequest, error: JobQueueUnavailable) -> HttpResponse:
+    back = request.headers.get("referer", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = request.path
+    context = {"message": error.message, "back": back}
+    return render(request, "errors/503.html", context, status=503)
+
+
+def form_add_errors(form, error: Exception) -> None:
+    """Show a service's error on the form: a ValidationError per field where the form has
+    that field (else above the form), a broken rule (ApplicationError) above the form."""
+    if isinstance(error, ApplicationError):
+        form.add_error(None, error.message)
+    elif hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)
+
+
+def error_text(error: Exception) -> str:
+    """A service's error as one sentence for a message banner."""
+    if isinstance(error, ApplicationError):
+        return error.message
+    if hasattr(error, "message_dict"):
+        return " ".join(" ".join(messages) for messages in error.message_dict.values())
+    return " ".join(getattr(error, "messages", [str(error)]))

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from applicants.models import Application
 from ml.scorecards import SCORECARDS
+from scoring import selectors as scoring_selectors
 from scoring.models import Decision, ModelVersion, Prediction, Recommendation, TrainingDataset
 
 from .models import DatasetInsight, ModelVersionProfile, MonitoringSnapshot, PredictionDailyStats
@@ -147,11 +148,7 @@ def decisions_vs_recommendations(*, months: int) -> list[dict]:
 
 
 def production_versions() -> QuerySet[ModelVersion]:
-    return (
-        ModelVersion.objects.filter(status=ModelVersion.Status.PRODUCTION)
-        .defer("report", "manifest")
-        .order_by("scorecard")
-    )
+    return scoring_selectors.production_versions().defer("report", "manifest").order_by("scorecard")
 
 
 def model_version_get(*, version_id: int) -> ModelVersion:

@@ -25,12 +25,13 @@ from ml.pipeline import model_input_frame
 from ml.policy import approve_classes, expected_cost
 from ml.schema import FieldKind, Scorecard
 from ml.scorecards import SCORECARDS, get_scorecard
-from ml.split import split_indices
+from ml.split import labelled_rows, split_scorecard_frame
 from ml.synthetic import synthetic_frame
-from ml.train import frame_sha256, target_codes
+from ml.train import frame_sha256
+from scoring import selectors as scoring_selectors
 from scoring.models import Decision, ModelVersion, Prediction, TrainingDataset, TrainingJob
-from scoring.registry import model_version_load
-from scoring.training import SYNTHETIC_ROWS, training_data_load
+from scoring.services.training import SYNTHETIC_ROWS, training_data_load
+from scoring.serving import model_version_load
 
 from .models import DatasetInsight, ModelVersionProfile, MonitoringSnapshot, PredictionDailyStats
 from .selectors import prediction_groups, rolled_up_until, start_of_day
@@ -49,10 +50,6 @@ class VersionData:
     description: str
     sha256: str
     reproduced: bool
-
-
-def _labelled(scorecard: Scorecard, frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[frame[scorecard.target].notna()].reset_index(drop=True)
 
 
 def _candidate_frames(version: ModelVersion, scorecard: Scorecard):
@@ -83,7 +80,7 @@ def version_training_data(
     sources = [("given frame", frame)] if frame is not None else []
     fallback = None
     for description, candidate in [*sources, *_candidate_frames(version, scorecard)]:
-        labelled = _labelled(scorecard, candidate)
+        labelled = labelled_rows(scorecard, candidate)
         digest = frame_sha256(labelled)
         if digest == version.training_data_sha256:
             return VersionData(labelled, description, digest, True)
@@ -91,13 +88,6 @@ def version_training_data(
         if frame is not None:
             break  # a given frame is used as it is
     return fallback
-
-
-def _split(scorecard: Scorecard, labelled: pd.DataFrame, random_state: int):
-    y = target_codes(scorecard, labelled[scorecard.target])
-    key = scorecard.grouping_key
-    groups = labelled[key].to_numpy() if key and key in labelled else None
-    return y, split_indices(y, groups, random_state=random_state)
 
 
 def _reference(model: ScoringModel, rows: pd.DataFrame, points: np.ndarray) -> dict:
@@ -211,7 +201,10 @@ def model_version_profile_compute(
     scorecard = get_scorecard(version.scorecard)
     model = model_version_load(version)
     data = version_training_data(version=version, scorecard=scorecard, frame=frame)
-    y, split = _split(scorecard, data.frame, int(model.metadata.get("random_state", 42)))
+    split_frame = split_scorecard_frame(
+        scorecard, data.frame, random_state=int(model.metadata.get("random_state", 42))
+    )
+    y, split = split_frame.y, split_frame.indices
     proba = model.pipeline.predict_proba(model_input_frame(scorecard, data.frame))
     points = np.asarray(model.scaling.points(model.population_risk(proba)))
     test = split.test
@@ -347,9 +340,7 @@ def monitoring_snapshot_take(
 ) -> MonitoringSnapshot | None:
     """PSI of the production model's score and inputs over the last window, and alerts."""
     scorecard = get_scorecard(scorecard_key)
-    version = ModelVersion.objects.filter(
-        scorecard=scorecard_key, status=ModelVersion.Status.PRODUCTION
-    ).first()
+    version = scoring_selectors.model_version_production(scorecard_key=scorecard_key)
     if version is None:
         return None
     profile = model_version_profile_get_or_compute(version=version)
@@ -452,7 +443,7 @@ def dataset_insight_compute(
     scorecard = get_scorecard(scorecard_key)
     if frame is not None:
         description, synthetic = description or "given frame", False
-        digest = frame_sha256(_labelled(scorecard, frame))
+        digest = frame_sha256(labelled_rows(scorecard, frame))
     elif dataset is not None:
         with dataset.file.open("rb") as handle:
             content = handle.read()
@@ -462,8 +453,8 @@ def dataset_insight_compute(
     else:
         data = training_data_load(scorecard=scorecard)
         frame, description, synthetic = data.frame, data.description, data.synthetic
-        digest = frame_sha256(_labelled(scorecard, frame))
-    result = ml_insights.dataset_insights(scorecard, _labelled(scorecard, frame))
+        digest = frame_sha256(labelled_rows(scorecard, frame))
+    result = ml_insights.dataset_insights(scorecard, labelled_rows(scorecard, frame))
     insight, _ = DatasetInsight.objects.update_or_create(
         scorecard=scorecard_key,
         data_sha256=digest,

@@ -14,8 +14,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from kombu.exceptions import OperationalError as BrokerUnavailable
 
+from creditportal.queue import publish
+from creditportal.views import submits_jobs
 from ml.evaluate import MODEL_TITLES
 from ml.monitoring import FOUR_FIFTHS, PSI_ACT, PSI_WATCH
 from ml.scorecards import SCORECARDS, get_scorecard
@@ -149,25 +150,16 @@ def model_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @dashboard_view
 @require_POST
+@submits_jobs
 def profile_compute(request: HttpRequest, pk: int) -> HttpResponse:
     version = selectors.model_version_get(version_id=pk)
-    _queue(
+    publish(tasks.compute_model_version_profile, version.pk, what="the computation")
+    messages.success(
         request,
-        lambda: tasks.compute_model_version_profile.delay(version.pk),
         f"A worker is computing the cost curve and fairness figures of {version.label}; "
         "reload this page in a minute.",
     )
     return redirect(request.POST.get("next") or "dashboard:model_report", pk=version.pk)
-
-
-def _queue(request: HttpRequest, publish, queued_message: str) -> None:
-    """Hand long work to a Celery worker (it takes seconds: never inside a web request)."""
-    try:
-        publish()
-    except BrokerUnavailable:
-        messages.error(request, "The background workers cannot be reached; try again later.")
-    else:
-        messages.success(request, queued_message)
 
 
 # --- monitoring -------------------------------------------------------------------------------
@@ -254,6 +246,7 @@ def insights(request: HttpRequest, scorecard: str) -> HttpResponse:
 
 @dashboard_view
 @require_POST
+@submits_jobs
 def insights_compute(request: HttpRequest, scorecard: str) -> HttpResponse:
     if scorecard not in SCORECARDS:
         raise Http404("No such scorecard.")
@@ -270,9 +263,6 @@ def insights_compute(request: HttpRequest, scorecard: str) -> HttpResponse:
         if dataset is None:
             raise Http404("No such dataset.")
     dataset_id = dataset.pk if dataset is not None else None
-    _queue(
-        request,
-        lambda: tasks.compute_dataset_insight.delay(scorecard, dataset_id),
-        "A worker is computing these insights; reload this page in a minute.",
-    )
+    publish(tasks.compute_dataset_insight, scorecard, dataset_id, what="the computation")
+    messages.success(request, "A worker is computing these insights; reload this page in a minute.")
     return redirect(reverse("dashboard:insights", args=[scorecard]))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,50 +12,37 @@ from ml.cleaning import CleaningReport, load_raw
 from ml.schema import Scorecard
 from ml.synthetic import synthetic_frame
 
-DATA_DIR_ENV = "CREDITPORTAL_DATA_DIR"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
-
 
 class DataFileMissing(FileNotFoundError):
     """A scorecard's data file is not on this machine."""
 
 
-def configured_data_dir() -> Path:
-    """$CREDITPORTAL_DATA_DIR, else ../shared/data next to the repository (may not exist)."""
-    configured = os.environ.get(DATA_DIR_ENV)
-    return Path(configured).expanduser() if configured else DEFAULT_DATA_DIR
+def scorecard_data_path(
+    scorecard: Scorecard, data_dir: Path | None, relative_path: str | None = None
+) -> Path | None:
+    """The scorecard's training file (or another of its `data_files`) inside `data_dir`;
+    None when the folder or the file is absent.
 
-
-def data_dir() -> Path | None:
-    """The data directory, or None when it does not exist on this machine."""
-    candidate = configured_data_dir()
-    return candidate if candidate.is_dir() else None
-
-
-def data_file(relative_path: str) -> Path | None:
-    """A file inside the data directory, or None when the directory or the file is absent."""
-    directory = data_dir()
-    if directory is None:
+    `data_dir` is the caller's: the Django app passes its `CREDITPORTAL_DATA_DIR` setting,
+    the command line its `--data-dir`. `ml/` never reads the environment for it.
+    """
+    if data_dir is None or not Path(data_dir).is_dir():
         return None
-    path = directory / relative_path
+    path = Path(data_dir) / (relative_path or scorecard.training_file)
     return path if path.is_file() else None
 
 
-def scorecard_data_path(scorecard: Scorecard, relative_path: str | None = None) -> Path | None:
-    """The scorecard's training file (or another of its `data_files`), None if absent."""
-    return data_file(relative_path or scorecard.training_file)
-
-
-def require_scorecard_data(scorecard: Scorecard, relative_path: str | None = None) -> Path:
+def require_scorecard_data(
+    scorecard: Scorecard, data_dir: Path | None, relative_path: str | None = None
+) -> Path:
     """Like scorecard_data_path, but raise DataFileMissing with a clear message."""
-    path = scorecard_data_path(scorecard, relative_path)
+    path = scorecard_data_path(scorecard, data_dir, relative_path)
     if path is None:
         wanted = relative_path or scorecard.training_file
-        where = configured_data_dir()
         raise DataFileMissing(
-            f"No data file {wanted!r} for scorecard {scorecard.key!r} in {where}. "
-            f"Set {DATA_DIR_ENV} to the folder holding the public data sets."
+            f"No data file {wanted!r} for scorecard {scorecard.key!r} in {data_dir}. "
+            "Point the data directory (CREDITPORTAL_DATA_DIR) at the folder holding the "
+            "public data sets."
         )
     return path
 
@@ -85,15 +71,17 @@ def load_training_data(
     scorecard: Scorecard,
     path: Path | str | None = None,
     *,
+    data_dir: Path | None = None,
     synthetic_rows: int = 2000,
     seed: int = 0,
 ) -> TrainingData:
-    """The cleaned real training file (`path`, else the scorecard's); synthetic if absent.
+    """The cleaned real training file (`path`, else the scorecard's in `data_dir`); synthetic
+    if absent.
 
     An explicit `path` that does not exist raises CleaningError: only the scorecard's default
     file may silently fall back to the labelled synthetic sample.
     """
-    resolved = Path(path) if path is not None else scorecard_data_path(scorecard)
+    resolved = Path(path) if path is not None else scorecard_data_path(scorecard, data_dir)
     if resolved is None:
         frame = synthetic_frame(scorecard, n=synthetic_rows, seed=seed)
         return TrainingData(

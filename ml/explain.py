@@ -1,4 +1,4 @@
-"""Exact path contributions of a Random Forest, and reason codes built from them.
+"""Exact path contributions of a Random Forest (the numbers reasons are built from).
 
 `FlatForest` lays every fitted tree of a forest end to end in flat numpy arrays and walks
 all trees at once, one tree level per numpy step. The walk gives the forest's
@@ -19,13 +19,9 @@ The risk explained is the probability of the scorecard's worst class ("default",
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
-
-MAX_REASONS = 4
-MIN_CONTRIBUTION = 1e-6  # below this a field did not move the risk
 
 
 class FlatForest:
@@ -186,15 +182,6 @@ class LeafContributions:
         return self.explain(leaves)[1]
 
 
-@dataclass(frozen=True)
-class ReasonItem:
-    """Something a reason code can name: a model field or a derived feature."""
-
-    name: str
-    label: str
-    derived: bool
-
-
 def item_matrix(column_items: Sequence[str], items: Sequence[str]) -> np.ndarray:
     """0/1 matrix (encoded columns, items) that sums column contributions into items."""
     position = {name: i for i, name in enumerate(items)}
@@ -202,42 +189,3 @@ def item_matrix(column_items: Sequence[str], items: Sequence[str]) -> np.ndarray
     for column, item in enumerate(column_items):
         matrix[column, position[item]] = 1.0
     return matrix
-
-
-def top_reasons(item_contributions: np.ndarray, limit: int = MAX_REASONS) -> list[int]:
-    """Indices of the reason items for one row.
-
-    The items that raised the risk most come first; when fewer than `limit` raised it,
-    the items that lowered it most fill the remaining places.
-    """
-    order = np.argsort(-item_contributions, kind="stable")
-    raising = [int(i) for i in order if item_contributions[i] > MIN_CONTRIBUTION][:limit]
-    if len(raising) == limit:
-        return raising
-    lowering = [int(i) for i in order[::-1] if item_contributions[i] < -MIN_CONTRIBUTION]
-    return raising + lowering[: limit - len(raising)]
-
-
-def top_reasons_batch(item_contributions: np.ndarray, limit: int = MAX_REASONS) -> np.ndarray:
-    """`top_reasons` for many rows at once: (rows, limit) item indices, -1 when none."""
-    n_rows, n_items = item_contributions.shape
-    limit = min(limit, n_items)
-    raising_first = np.argsort(-item_contributions, axis=1, kind="stable")
-    lowering_first = np.argsort(item_contributions, axis=1, kind="stable")
-    n_raising = (item_contributions > MIN_CONTRIBUTION).sum(axis=1)
-    n_lowering = (item_contributions < -MIN_CONTRIBUTION).sum(axis=1)
-    out = np.full((n_rows, limit), -1, dtype=np.intp)
-    for slot in range(limit):
-        take_raising = slot < n_raising
-        lowering_slot = slot - np.minimum(n_raising, limit)
-        take_lowering = ~take_raising & (lowering_slot < n_lowering)
-        out[take_raising, slot] = raising_first[take_raising, slot]
-        rows = np.flatnonzero(take_lowering)
-        out[rows, slot] = lowering_first[rows, lowering_slot[rows]]
-    return out
-
-
-def reason_sentence(phrase: str, contribution: float) -> str:
-    """'<Payment delayed 2 months in September 2005> raised the risk.'"""
-    verb = "raised" if contribution > 0 else "lowered"
-    return f"{phrase[:1].upper()}{phrase[1:]} {verb} the risk."

@@ -17,18 +17,18 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ml.explain import (
+from ml.explain import FlatForest, LeafContributions, item_matrix
+from ml.pipeline import FOREST_STEP, CompiledPreprocessor, encoded_columns
+from ml.policy import DecisionPolicy
+from ml.reasons import (
     MAX_REASONS,
-    FlatForest,
-    LeafContributions,
     ReasonItem,
-    item_matrix,
-    reason_sentence,
+    batch_reasons,
+    reason,
+    reason_code,
     top_reasons,
     top_reasons_batch,
 )
-from ml.pipeline import FOREST_STEP, CompiledPreprocessor, encoded_columns
-from ml.policy import DecisionPolicy
 from ml.scaling import ScoreScaling
 from ml.schema import Scorecard, validate_inputs
 from ml.segments import Segmenter
@@ -253,10 +253,12 @@ class ScoringModel:
         band = self.scaling.band(points)
         predicted = self.classes[int(np.argmax(proba))]
         item_contributions = contributions[0] @ self._item_matrix
-        reasons = [
-            self._reason(i, float(item_contributions[i]), values, feature_columns, 0)
-            for i in top_reasons(item_contributions)
-        ]
+        reasons = []
+        for i in top_reasons(item_contributions):
+            name = self._items[i].name
+            raw = feature_columns[name][0] if self._items[i].derived else values.get(name)
+            value, phrase = self.describe_reason_value(i, raw)
+            reasons.append(reason(self._items[i], value, phrase, float(item_contributions[i])))
         return Prediction(
             scorecard=self.key,
             predicted_class=predicted,
@@ -280,23 +282,17 @@ class ScoringModel:
         segment = int(self.segmenter.predict(self.segment_inputs(X))[0])
         return {"id": segment, "description": self.segmenter.descriptions[segment]}
 
-    def _reason(self, index, contribution, values, feature_columns, row) -> dict[str, Any]:
+    def describe_reason_value(self, index: int, raw: Any) -> tuple[Any, str]:
+        """(the value as plain JSON, the phrase in words) of reason item `index` for a row
+        whose value of it is `raw`: the same for one applicant and for a bulk file."""
         item = self._items[index]
         if item.derived:
-            raw = float(feature_columns[item.name][row])
-            value = None if math.isnan(raw) else round(raw, 4)
-            phrase = self._derived_by_name[item.name].describe(value)
-        else:
-            value = _json_value(values.get(item.name))
-            phrase = self.scorecard.field(item.name).describe(values.get(item.name))
-        return {
-            "field": item.name,
-            "label": item.label,
-            "value": value,
-            "direction": "raises" if contribution > 0 else "lowers",
-            "contribution": contribution,
-            "sentence": reason_sentence(phrase, contribution),
-        }
+            number = None if raw is None else float(raw)
+            value = None if number is None or math.isnan(number) else round(number, 4)
+            return value, self._derived_by_name[item.name].describe(value)
+        field = self.scorecard.field(item.name)
+        value, _ = field.coerce(raw)
+        return _json_value(value), field.describe(value)
 
     # --- many rows -----------------------------------------------------------------------
 
@@ -315,27 +311,32 @@ class ScoringModel:
             )
         return self._leaf_contributions
 
-    def predict_frame(self, frame: pd.DataFrame, *, sentences: bool = True) -> pd.DataFrame:
-        """Vectorised predictions for a cleaned frame (chunked); one output row per input row."""
+    def predict_frame(self, frame: pd.DataFrame, *, reasons: bool = True) -> pd.DataFrame:
+        """Vectorised predictions for a cleaned frame (chunked); one output row per input row.
+
+        With `reasons`, each row's reasons come as `reason_details` (the JSON text of the
+        list of `ml.reasons.reason` dicts, as a single prediction has them) and `reasons`
+        (their sentences, for a result file), beside `reason_codes`.
+        """
         parts = [
-            self._predict_chunk(frame.iloc[start : start + BATCH_ROWS], sentences)
+            self._predict_chunk(frame.iloc[start : start + BATCH_ROWS], reasons)
             for start in range(0, len(frame), BATCH_ROWS)
         ]
         if not parts:
-            return pd.DataFrame(columns=self.output_columns(sentences), index=frame.index)
+            return pd.DataFrame(columns=self.output_columns(reasons), index=frame.index)
         return pd.concat(parts)
 
-    def output_columns(self, sentences: bool = True) -> list[str]:
+    def output_columns(self, reasons: bool = True) -> list[str]:
         """Columns of `predict_frame`'s result, in order."""
         columns = ["predicted_class", "class_label"]
         columns += [f"probability_{name}" for name in self.classes]
         columns += ["risk", "population_risk", "points", "band", "band_label", "recommendation"]
-        columns += ["reason_codes", *(["reasons"] if sentences else [])]
+        columns += ["reason_codes", *(["reasons", "reason_details"] if reasons else [])]
         if self.segmenter is not None:
             columns += ["segment", "segment_description"]
         return columns
 
-    def _predict_chunk(self, frame: pd.DataFrame, sentences: bool) -> pd.DataFrame:
+    def _predict_chunk(self, frame: pd.DataFrame, reasons: bool) -> pd.DataFrame:
         X = self.encode_frame(frame)
         proba, item_contributions = self._explain_encoded(X)
         risk = proba[:, self.worst_index]
@@ -357,11 +358,19 @@ class ScoringModel:
         out["band_label"] = np.array([b.label for b in bands], dtype=object)[band_index]
         out["recommendation"] = self.policy.decide(risk)
         chosen = top_reasons_batch(item_contributions, MAX_REASONS)
-        # Whether each chosen reason raises the risk (the sign of its contribution).
-        raises = np.take_along_axis(item_contributions, np.maximum(chosen, 0), axis=1) > 0
-        out["reason_codes"] = self._reason_codes(chosen, raises)
-        if sentences:
-            out["reasons"] = self._reason_sentences(chosen, raises, frame)
+        if reasons:
+            made = batch_reasons(
+                self._items,
+                chosen,
+                item_contributions,
+                self._reason_columns(chosen, frame),
+                self.describe_reason_value,
+            )
+            out["reason_codes"] = made.codes
+            out["reasons"] = made.sentences
+            out["reason_details"] = made.json
+        else:
+            out["reason_codes"] = self._reason_codes(chosen, item_contributions)
         if self.segmenter is not None and len(frame):
             segment = self.segmenter.predict(self.segment_inputs(X))
             out["segment"] = segment
@@ -370,15 +379,27 @@ class ScoringModel:
             ]
         return out
 
-    def _reason_codes(self, chosen: np.ndarray, raises: np.ndarray) -> list[str]:
-        """'pay_0+;limit_bal+;age-' per row: reason fields with the sign of their push.
+    def _reason_columns(self, chosen: np.ndarray, frame: pd.DataFrame) -> dict[int, pd.Series]:
+        """Each chosen reason item's value on every row (derived features computed)."""
+        used = [int(i) for i in np.unique(chosen) if i >= 0]
+        needs_features = any(self._items[i].derived for i in used)
+        features = self._features.transform(frame) if needs_features else None
+        return {
+            i: (features if self._items[i].derived else frame)[self._items[i].name].reset_index(
+                drop=True
+            )
+            for i in used
+        }
+
+    def _reason_codes(self, chosen: np.ndarray, item_contributions: np.ndarray) -> list[str]:
+        """'pay_0+;limit_bal+;age-' per row, without the reasons' words.
 
         Rows share a few thousand combinations at most: each row's (reason, sign) slots are
         numbered as one integer, each distinct combination is written once, rows take
         theirs by index.
         """
-        names = [item.name for item in self._items]
-        base = 2 * (len(names) + 1)
+        raises = np.take_along_axis(item_contributions, np.maximum(chosen, 0), axis=1) > 0
+        base = 2 * (len(self._items) + 1)
         keys = np.zeros(len(chosen), dtype=np.int64)
         for slot in range(chosen.shape[1]):
             item = chosen[:, slot]
@@ -387,7 +408,7 @@ class ScoringModel:
         texts = np.array(
             [
                 ";".join(
-                    f"{names[i]}{'+' if up else '-'}"
+                    reason_code(self._items[i], 1.0 if up else -1.0)
                     for i, up in zip(chosen[row].tolist(), raises[row].tolist(), strict=True)
                     if i >= 0
                 )
@@ -396,61 +417,3 @@ class ScoringModel:
             dtype=object,
         )
         return texts[inverse.ravel()].tolist()
-
-    def _reason_sentences(self, chosen, raises, frame) -> list[str]:
-        """The reasons of each row in words, for many rows.
-
-        A sentence depends only on (reason, value, direction), and over a bulk file the same
-        few thousand combinations repeat: each reason slot's combinations are numbered with
-        numpy (values by `pd.factorize`), each distinct one is written once, and the rows
-        take theirs by index. No Python work per row and reason but the final join.
-        """
-        n_rows = len(chosen)
-        if n_rows == 0:
-            return []
-        used = [int(i) for i in np.unique(chosen) if i >= 0]
-        needs_features = any(self._items[i].derived for i in used)
-        features = self._features.transform(frame) if needs_features else None
-        codes = np.full((n_rows, len(self._items)), -1, dtype=np.int64)
-        values: dict[int, list] = {}
-        for i in used:
-            item = self._items[i]
-            column = (features if item.derived else frame)[item.name]
-            if column.dtype == object:  # lists (several choices) are not hashable: tuples
-                column = pd.Series(
-                    [tuple(v) if isinstance(v, list) else v for v in column.tolist()],
-                    dtype=object,
-                )
-            codes[:, i], uniques = pd.factorize(column, use_na_sentinel=True)
-            values[i] = list(uniques.tolist())
-        width = max((len(v) for v in values.values()), default=0) + 1
-        texts: dict[int, str] = {}
-
-        def sentence(key: int) -> str:
-            if key < 0:
-                return ""
-            if key not in texts:
-                rest, up = divmod(key, 2)
-                i, code = divmod(rest, width)
-                value = None if code == 0 else values[i][code - 1]  # code 0: missing
-                item = self._items[i]
-                if item.derived:
-                    phrase = self._derived_by_name[item.name].describe(
-                        None if value is None else float(value)
-                    )
-                else:
-                    field = self.scorecard.field(item.name)
-                    phrase = field.describe(list(value) if isinstance(value, tuple) else value)
-                texts[key] = reason_sentence(phrase, 1.0 if up else -1.0)
-            return texts[key]
-
-        rows = np.arange(n_rows)
-        slots = []
-        for slot in range(chosen.shape[1]):
-            item = chosen[:, slot]
-            code = codes[rows, np.maximum(item, 0)] + 1
-            keys = np.where(item >= 0, (item * width + code) * 2 + raises[:, slot], -1)
-            distinct, inverse = np.unique(keys, return_inverse=True)
-            words = np.array([sentence(int(key)) for key in distinct], dtype=object)
-            slots.append(words[inverse].tolist())
-        return [" ".join(filter(None, parts)) for parts in zip(*slots, strict=True)]

@@ -37,7 +37,7 @@ from ml.policy import approve_classes, tune_policy, tune_single_threshold
 from ml.scaling import ScoreScaling
 from ml.schema import Scorecard
 from ml.segments import fit_segmenter
-from ml.split import grouped_folds, split_indices
+from ml.split import grouped_folds, split_scorecard_frame
 
 Progress = Callable[[str, float, str], None]
 
@@ -97,16 +97,6 @@ def library_versions() -> dict[str, str]:
         "scipy": scipy.__version__,
         "joblib": joblib.__version__,
     }
-
-
-def target_codes(scorecard: Scorecard, target: pd.Series) -> np.ndarray:
-    """Class codes 0..K-1 (best -> worst) of a cleaned target column."""
-    position = {value: i for i, value in enumerate(scorecard.classes)}
-    codes = target.map(position)
-    if codes.isna().any():
-        unknown = sorted(set(target[codes.isna()].astype(str)))[:5]
-        raise ValueError(f"Unknown target values {unknown}; expected {list(scorecard.classes)}")
-    return codes.to_numpy(dtype=np.intp)
 
 
 def class_prior_weights(class_weight, y_train: np.ndarray, n_classes: int) -> np.ndarray:
@@ -289,12 +279,10 @@ def train_scorecard(
     report_progress = _Reporter(progress, stages)
 
     report_progress("splitting", 0.0, "splitting by group")
-    labelled = frame[frame[scorecard.target].notna()].reset_index(drop=True)
-    y = target_codes(scorecard, labelled[scorecard.target])
+    split_frame = split_scorecard_frame(scorecard, frame, random_state=random_state)
+    y, groups, split = split_frame.y, split_frame.groups, split_frame.indices
+    labelled, group_key = split_frame.labelled, scorecard.grouping_key
     X = model_input_frame(scorecard, labelled)
-    group_key = scorecard.grouping_key
-    groups = labelled[group_key].to_numpy() if group_key and group_key in labelled else None
-    split = split_indices(y, groups, random_state=random_state)
     X_train, X_val, X_test = (X.iloc[idx] for idx in (split.train, split.validation, split.test))
     y_train, y_val, y_test = (y[idx] for idx in (split.train, split.validation, split.test))
     report_progress("splitting", 1.0, f"split {split.sizes()}")

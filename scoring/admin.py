@@ -1,6 +1,21 @@
+"""Admin pages. Audit records and jobs are read-only, even for administrators: state moves
+only through the services (a job edited by hand could skip a status or lose its resume
+point; a prediction is an audit record)."""
+
 from django.contrib import admin
 
-from .models import ApplicationOutcome, Decision, ModelPromotion, ModelVersion, Prediction
+from .models import (
+    ApplicationOutcome,
+    BatchRowError,
+    BatchScoringJob,
+    Decision,
+    ModelPromotion,
+    ModelVersion,
+    Prediction,
+    ScorecardJobSettings,
+    TrainingDataset,
+    TrainingJob,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -82,4 +97,46 @@ class ApplicationOutcomeAdmin(ReadOnlyAdmin):
     list_filter = ("outcome_class",)
 
 
-from . import admin_jobs  # noqa: E402, F401  (the job models' admin pages)
+@admin.register(TrainingDataset)
+class TrainingDatasetAdmin(ReadOnlyAdmin):
+    list_display = (
+        "original_name",
+        "scorecard",
+        "source",
+        "rows_kept",
+        "uploaded_by",
+        "uploaded_at",
+    )
+    list_filter = ("scorecard", "source")
+
+
+@admin.register(TrainingJob)
+class TrainingJobAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "scorecard", "status", "stage", "progress", "attempts", "created_at")
+    list_filter = ("scorecard", "status", "trigger")
+
+
+@admin.register(BatchScoringJob)
+class BatchScoringJobAdmin(ReadOnlyAdmin):
+    list_display = (
+        "pk",
+        "scorecard",
+        "owner",
+        "status",
+        "rows_done",
+        "rows_total",
+        "rows_invalid",
+        "attempts",
+        "created_at",
+    )
+    list_filter = ("scorecard", "status")
+
+
+@admin.register(BatchRowError)
+class BatchRowErrorAdmin(ReadOnlyAdmin):
+    list_display = ("job", "row_number", "field", "message")
+
+
+@admin.register(ScorecardJobSettings)
+class ScorecardJobSettingsAdmin(ReadOnlyAdmin):
+    list_display = ("scorecard", "auto_promote", "auto_promote_metric", "retrain_every_days")

@@ -1,6 +1,11 @@
+"""Forms of the scoring pages: decisions, reasons, outcomes; uploads, retraining, settings."""
+
 from django import forms
 
-from .models import Recommendation
+from ml.scorecards import SCORECARDS
+
+from .models import Recommendation, ScorecardJobSettings, TrainingDataset
+from .services.training import SETTINGS_FIELDS
 
 
 class DecisionForm(forms.Form):
@@ -25,3 +30,57 @@ class OutcomeForm(forms.Form):
         self.fields["outcome_class"].choices = [
             (value, scorecard.class_labels.get(value, value)) for value in scorecard.classes
         ]
+
+
+# --- background jobs ------------------------------------------------------------------------
+
+
+def scorecard_choices() -> list[tuple[str, str]]:
+    return [(key, f"{scorecard.label} ({key})") for key, scorecard in SCORECARDS.items()]
+
+
+class BatchUploadForm(forms.Form):
+    scorecard = forms.ChoiceField(choices=scorecard_choices)
+    file = forms.FileField(
+        label="CSV of applicants",
+        help_text="One applicant per row, with the scorecard's columns (the public file layout "
+        "is accepted as is). Other columns, such as an id, are copied to the result.",
+    )
+
+
+class TrainingUploadForm(forms.Form):
+    scorecard = forms.ChoiceField(choices=scorecard_choices)
+    file = forms.FileField(
+        label="Labelled CSV",
+        help_text="The scorecard's columns and its target; the public file layout is accepted.",
+    )
+
+
+class OutcomesExportForm(forms.Form):
+    scorecard = forms.ChoiceField(choices=scorecard_choices)
+
+
+class TrainingJobForm(forms.Form):
+    scorecard = forms.ChoiceField(choices=scorecard_choices)
+    dataset = forms.ModelChoiceField(
+        queryset=TrainingDataset.objects.filter(status=TrainingDataset.Status.READY),
+        required=False,
+        empty_label="The scorecard's configured extract (or its demo sample)",
+    )
+    search = forms.BooleanField(
+        required=False,
+        label="Search hyperparameters",
+        help_text="Grouped cross-validation over a parameter grid: better, and much slower.",
+    )
+
+
+class ScorecardJobSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ScorecardJobSettings
+        fields = list(SETTINGS_FIELDS)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["retrain_dataset"].queryset = TrainingDataset.objects.filter(
+            scorecard=self.instance.scorecard, status=TrainingDataset.Status.READY
+        )

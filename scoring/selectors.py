@@ -9,6 +9,7 @@ from creditportal.roles import can_see_all_applicants
 from ml.scorecards import SCORECARDS
 
 from .models import (
+    ApplicationOutcome,
     BatchRowError,
     BatchScoringJob,
     Decision,
@@ -158,11 +159,21 @@ def decision_get_for_user(*, user, decision_id: int) -> Decision:
         raise Http404("No such decision.") from None
 
 
+def production_versions(queryset: QuerySet[ModelVersion] | None = None) -> QuerySet[ModelVersion]:
+    """The versions in production (of `queryset`, else of every scorecard): the one way to
+    ask. At most one per scorecard (a partial unique constraint), which its index answers."""
+    queryset = ModelVersion.objects.all() if queryset is None else queryset
+    return queryset.filter(status=ModelVersion.Status.PRODUCTION)
+
+
+def model_version_production(*, scorecard_key: str) -> ModelVersion | None:
+    """The scorecard's production version, or None while it has none."""
+    return production_versions().filter(scorecard=scorecard_key).first()
+
+
 def model_version_production_by_scorecard() -> dict[str, ModelVersion]:
     """The production version of each scorecard that has one, by scorecard key."""
-    versions = ModelVersion.objects.filter(status=ModelVersion.Status.PRODUCTION).defer(
-        "report", "manifest"
-    )
+    versions = production_versions().defer("report", "manifest")
     return {version.scorecard: version for version in versions}
 
 
@@ -171,3 +182,12 @@ def promotion_get(*, promotion_id: int) -> ModelPromotion:
         return promotion_list().get(pk=promotion_id)
     except ModelPromotion.DoesNotExist:
         raise Http404("No such promotion.") from None
+
+
+def outcome_of(*, application: Application) -> ApplicationOutcome | None:
+    """What really happened to the application, once recorded."""
+    return (
+        ApplicationOutcome.objects.filter(application=application)
+        .select_related("recorded_by")
+        .first()
+    )

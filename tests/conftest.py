@@ -4,15 +4,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import celery.app.task
 import pytest
 from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
 
 from creditportal.celery import app as celery_app
 from ml.scorecards import get_scorecard
 from ml.synthetic import synthetic_frame
 from ml.train import train_scorecard
-from scoring.registry import forget_loaded_models
-from scoring.services import model_version_promote_initial, model_version_register
+from scoring.services.predictions import prediction_create
+from scoring.services.registry import model_version_promote_initial, model_version_register
+from scoring.serving import forget_loaded_models
+from tests.apikit import client_for
 from tests.factories import (
     ApplicantFactory,
     ApplicationFactory,
@@ -184,3 +189,87 @@ def production_model(candidate):
     model_version_promote_initial(version=candidate)
     candidate.refresh_from_db()
     return candidate
+
+
+# --- the task queue: publishing is the boundary tests patch ------------------------------------
+
+
+class TaskQueue:
+    """What the code under test published (task name, arguments), instead of a broker; or,
+    after `down()`, the broker's refusal."""
+
+    def __init__(self):
+        self.published: list[tuple[str, tuple]] = []
+        self.error: Exception | None = None
+
+    def down(self) -> None:
+        from kombu.exceptions import OperationalError
+
+        self.error = OperationalError("Error 111 connecting to broker. Connection refused.")
+
+    def args_of(self, task_name: str) -> list[tuple]:
+        return [args for name, args in self.published if name == task_name]
+
+
+@pytest.fixture(autouse=True)
+def task_queue(request, monkeypatch):
+    """Every test publishes into a TaskQueue, except the ones that run a real worker
+    (marker `celery`), whose messages go to the real broker."""
+    if request.node.get_closest_marker("celery"):
+        yield None
+        return
+    queue = TaskQueue()
+
+    def apply_async(task, args=None, kwargs=None, **options):
+        if queue.error is not None:
+            raise queue.error
+        queue.published.append((task.name, tuple(args or ())))
+
+    monkeypatch.setattr(celery.app.task.Task, "apply_async", apply_async)
+    yield queue
+
+
+# --- API clients ----------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and cached token users live in the cache: each test starts empty."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def anon_api():
+    return APIClient()
+
+
+@pytest.fixture
+def officer_api(officer):
+    return client_for(officer)
+
+
+@pytest.fixture
+def other_officer_api(other_officer):
+    return client_for(other_officer)
+
+
+@pytest.fixture
+def manager_api(manager):
+    return client_for(manager)
+
+
+@pytest.fixture
+def no_role_api(no_role_user):
+    return client_for(no_role_user)
+
+
+@pytest.fixture
+def prediction(application, officer, production_model):
+    return prediction_create(application=application, requested_by=officer)
+
+
+@pytest.fixture
+def other_prediction(other_application, other_officer, production_model):
+    return prediction_create(application=other_application, requested_by=other_officer)

@@ -1,2 +1,2 @@
-"""The scoring app's REST API: serializers, filters and viewsets (registered in
-`creditportal/api.py`)."""
+"""The scoring app's REST API: `serializers`, `filters` and `views` (registered in
+`creditportal/api_router.py`)."""

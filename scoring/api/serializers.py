@@ -5,20 +5,23 @@ shape of a request, the services check the rules."""
 import math
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from creditportal.api_base import AnyObjectField, UserSummarySerializer
+from creditportal.api.serializers import AnyObjectField, UserSummarySerializer
 from ml.schema import Field, FieldKind, Scorecard
 from ml.scorecards import SCORECARDS, get_scorecard
-
-from ..models import (
+from scoring.models import (
     ApplicationOutcome,
+    BatchScoringJob,
     Decision,
     ModelPromotion,
     ModelVersion,
     Prediction,
     Recommendation,
+    TrainingDataset,
+    TrainingJob,
 )
 
 # --- model versions -------------------------------------------------------------------------
@@ -112,6 +115,8 @@ class ReasonInputSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
+    """One reason, as `ml.reasons.reason` makes it for every prediction."""
+
     field = serializers.CharField(help_text="The input field or derived feature.")
     label = serializers.CharField()
     value = serializers.JSONField(
@@ -120,8 +125,23 @@ class ReasonSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(
         choices=["raises", "lowers"], help_text="Whether it raises or lowers the risk."
     )
-    contribution = serializers.FloatField(help_text="Its contribution to the risk.")
+    contribution = serializers.FloatField(
+        allow_null=True,
+        help_text="Its contribution to the risk. Null only on bulk predictions stored before "
+        "bulk scoring kept it (stored records are never rewritten).",
+    )
     sentence = serializers.CharField(help_text="In words a loan officer understands.")
+
+
+# Keys a reason stored by an older bulk job may lack; they are served as null.
+_REASON_KEYS_ADDED_LATER = {"value": None, "contribution": None}
+
+
+def reasons_as_served(reasons: list[dict]) -> list[dict]:
+    """Stored reasons in the shape the schema promises (older bulk rows lacked two keys)."""
+    if all("contribution" in reason for reason in reasons):
+        return reasons
+    return [{**_REASON_KEYS_ADDED_LATER, **reason} for reason in reasons]
 
 
 class SegmentSerializer(serializers.Serializer):
@@ -210,7 +230,7 @@ class PredictionSerializer(serializers.ModelSerializer):
             "band": prediction.band,
             "band_label": prediction.band_label,
             "recommendation": prediction.recommendation,
-            "reasons": prediction.reasons,
+            "reasons": reasons_as_served(prediction.reasons),
             "segment": prediction.segment,
             "inputs": prediction.inputs,
             "source": prediction.source,
@@ -387,3 +407,142 @@ def _input_field(field: Field) -> serializers.Field:
     if field.kind == FieldKind.MULTI_CATEGORICAL:
         return serializers.ListField(child=choice, **common)
     return serializers.ChoiceField(choices=list(field.choices), **common)
+
+
+# --- background jobs ------------------------------------------------------------------------
+
+
+class JobUploadSerializer(serializers.Serializer):
+    scorecard = serializers.ChoiceField(choices=sorted(SCORECARDS))
+    file = serializers.FileField(help_text="A CSV file (multipart/form-data).")
+
+
+class BatchScoringJobSerializer(serializers.ModelSerializer):
+    owner = UserSummarySerializer(read_only=True)
+    progress_percent = serializers.FloatField(source="percent", read_only=True)
+    eta_seconds = serializers.FloatField(read_only=True, allow_null=True)
+    model_version = serializers.PrimaryKeyRelatedField(read_only=True)
+    result_url = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BatchScoringJob
+        fields = [
+            "id",
+            "url",
+            "scorecard",
+            "original_name",
+            "size_bytes",
+            "status",
+            "owner",
+            "model_version",
+            "rows_total",
+            "rows_done",
+            "rows_valid",
+            "rows_invalid",
+            "progress_percent",
+            "rows_per_second",
+            "eta_seconds",
+            "attempts",
+            "cancel_requested",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "result_url",
+            "files_deleted_at",
+        ]
+        read_only_fields = fields
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_url(self, job) -> str:
+        return self._absolute(reverse("batch-job-detail", args=[job.pk]))
+
+    def get_result_url(self, job) -> str | None:
+        if not job.result_file:
+            return None
+        return self._absolute(reverse("batch-job-result", args=[job.pk]))
+
+
+class BatchRowErrorSerializer(serializers.Serializer):
+    row_number = serializers.IntegerField()
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class TrainingDatasetSerializer(serializers.ModelSerializer):
+    uploaded_by = UserSummarySerializer(read_only=True)
+    cleaning_report = AnyObjectField(read_only=True)
+    class_counts = AnyObjectField(read_only=True)
+
+    class Meta:
+        model = TrainingDataset
+        fields = [
+            "id",
+            "scorecard",
+            "original_name",
+            "source",
+            "sha256",
+            "size_bytes",
+            "rows_read",
+            "rows_kept",
+            "class_counts",
+            "cleaning_report",
+            "uploaded_by",
+            "uploaded_at",
+            "status",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class OutcomesExportSerializer(serializers.Serializer):
+    scorecard = serializers.ChoiceField(choices=sorted(SCORECARDS))
+
+
+class TrainingJobCreateSerializer(serializers.Serializer):
+    scorecard = serializers.ChoiceField(choices=sorted(SCORECARDS))
+    dataset = serializers.PrimaryKeyRelatedField(
+        queryset=TrainingDataset.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Empty: the scorecard's configured extract (or its demo sample).",
+    )
+    search = serializers.BooleanField(default=False)
+
+
+class TrainingJobSerializer(serializers.ModelSerializer):
+    requested_by = UserSummarySerializer(read_only=True)
+    log = serializers.ListField(child=AnyObjectField(), read_only=True)
+    comparison = AnyObjectField(read_only=True)
+    auto_promotion = AnyObjectField(read_only=True)
+    timings = AnyObjectField(read_only=True)
+
+    class Meta:
+        model = TrainingJob
+        fields = [
+            "id",
+            "scorecard",
+            "dataset",
+            "search",
+            "trigger",
+            "status",
+            "stage",
+            "progress",
+            "log",
+            "requested_by",
+            "model_version",
+            "comparison",
+            "auto_promotion",
+            "timings",
+            "attempts",
+            "cancel_requested",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields

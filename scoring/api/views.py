@@ -1,34 +1,47 @@
 """Viewsets of the scoring API. Each action: input serializer -> one service or selector ->
 output serializer. Who may see which row is the selectors' business (404 otherwise); which
-role may call which action is `required_permissions` (403 otherwise)."""
+role may call which action is `required_permissions` (403 otherwise). Registered in
+`creditportal/api_router.py`, one line per resource."""
 
 from django.db import transaction
-from django.http import Http404
-from django.urls import path
+from django.http import FileResponse, Http404
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from applicants.api.views import inputs_errors
 from applicants.selectors import application_get_for_user
-from creditportal.api_base import filterset_queryset, paginated_response
+from creditportal.api.base import SubmitsJobs, filterset_queryset, paginated_response
+from creditportal.api.exceptions import Gone
 from ml.scorecards import SCORECARDS, get_scorecard
+from scoring import selectors
+from scoring.jobs import lifecycle
+from scoring.models import BatchScoringJob, Decision, Prediction, TrainingDataset
+from scoring.services import bulk_scoring, datasets, decisions, predictions, registry, training
 
-from .. import selectors, services
-from ..models import Decision, Prediction
 from .filters import DecisionFilter, ModelPromotionFilter, ModelVersionFilter, PredictionFilter
 from .serializers import (
+    BatchRowErrorSerializer,
+    BatchScoringJobSerializer,
     DecisionCreateSerializer,
     DecisionSerializer,
+    JobUploadSerializer,
     ModelPromotionSerializer,
     ModelVersionDetailSerializer,
     ModelVersionSerializer,
+    OutcomeInputSerializer,
+    OutcomeSerializer,
+    OutcomesExportSerializer,
     PredictionSerializer,
     ReasonInputSerializer,
     ScorecardSerializer,
+    TrainingDatasetSerializer,
+    TrainingJobCreateSerializer,
+    TrainingJobSerializer,
     scorecard_inputs_serializer,
 )
 
@@ -97,7 +110,7 @@ class DecisionViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         application = application_for_field(user=request.user, application_id=data["application"])
-        decision = services.decision_create(
+        decision = decisions.decision_create(
             application=application, outcome=data["outcome"], note=data["note"], by=request.user
         )
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
@@ -143,19 +156,21 @@ class ScorecardViewSet(viewsets.GenericViewSet):
 # atomic on its own. On SQLite a request transaction would hold the write lock from the
 # token lookup to the response and serialise every scoring request of every web process.
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
-class ScorecardScoreView(APIView):
+class ScorecardScoreViewSet(viewsets.GenericViewSet):
     """Score one applicant's inputs without storing an applicant: for systems that only want
     a decision. The result is stored as a prediction (source `api`) for the audit."""
 
     scorecard_key = ""
-    required_permissions = {"post": ["scoring.add_prediction"]}
+    filter_backends: list = []
+    pagination_class = None
+    required_permissions = {"create": ["scoring.add_prediction"]}
 
-    def post(self, request):
+    def create(self, request):
         if not isinstance(request.data, dict):
             raise ValidationError(
                 {"non_field_errors": ["Send a JSON object of inputs keyed by field name."]}
             )
-        prediction = services.prediction_create_stateless(
+        prediction = predictions.prediction_create_stateless(
             scorecard_key=self.scorecard_key,
             inputs=request.data,
             requested_by=request.user,
@@ -164,15 +179,17 @@ class ScorecardScoreView(APIView):
         return Response(PredictionSerializer(prediction).data, status=status.HTTP_201_CREATED)
 
 
-def scorecard_score_urls(*, prefix: str) -> list:
-    """`{prefix}scorecards/{key}/score/` for each scorecard, each documented with the request
-    body derived from that scorecard's fields (so a generated client gets a typed method per
-    scorecard). An unknown key matches no route: 404."""
-    urls = []
+def scorecard_score_viewsets() -> dict[str, type[ScorecardScoreViewSet]]:
+    """`POST scorecards/{key}/score/`, one viewset per scorecard, each documented with the
+    request body derived from that scorecard's fields (so a generated client gets a typed
+    method per scorecard). An unknown key matches no route: 404."""
+    viewsets_by_key = {}
     for key, scorecard in SCORECARDS.items():
         inputs = scorecard_inputs_serializer(key)
-        view = extend_schema_view(
-            post=extend_schema(
+        name = f"{inputs.__name__[: -len('InputsSerializer')]}ScoreViewSet"
+        viewset = type(name, (ScorecardScoreViewSet,), {"scorecard_key": key})
+        viewsets_by_key[key] = extend_schema_view(
+            create=extend_schema(
                 operation_id=f"scorecards_{key}_score",
                 summary=f"Score inputs with {scorecard.label} (stateless)",
                 description=(
@@ -186,11 +203,72 @@ def scorecard_score_urls(*, prefix: str) -> list:
                 responses={201: PredictionSerializer},
                 tags=["scorecards"],
             )
-        )(type(f"{inputs.__name__[:-10]}ScoreView", (ScorecardScoreView,), {"scorecard_key": key}))
-        urls.append(
-            path(f"{prefix}scorecards/{key}/score/", view.as_view(), name=f"scorecard-{key}-score")
+        )(viewset)
+    return viewsets_by_key
+
+
+class ApplicationScoringViewSet(viewsets.GenericViewSet):
+    """The scoring app's actions on an application (`/applications/{id}/score/`, `reopen/`,
+    `outcome/`); the application itself is the applicants API's."""
+
+    lookup_value_regex = ID
+    filter_backends: list = []
+    required_permissions = {
+        "score": ["scoring.add_prediction"],
+        "reopen": ["scoring.reopen_decision"],
+        "outcome": ["scoring.add_applicationoutcome"],
+    }
+
+    def _application(self, pk: str):
+        return application_get_for_user(user=self.request.user, application_id=int(pk))
+
+    @extend_schema(
+        request=None,
+        responses={201: PredictionSerializer},
+        description="Score the application with its scorecard's production model and store "
+        "the prediction (source `api`): class, probabilities, points, band, recommendation, "
+        "up to four reasons and the segment. 400 names each missing or invalid input; 409 "
+        "once decided, or `no_production_model`.",
+    )
+    @action(detail=True, methods=["post"])
+    def score(self, request, pk: str):
+        application = self._application(pk)
+        with inputs_errors(application.scorecard):
+            prediction = predictions.prediction_create(
+                application=application, requested_by=request.user, source=Prediction.Source.API
+            )
+        return Response(PredictionSerializer(prediction).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ReasonInputSerializer,
+        responses={200: DecisionSerializer},
+        description="A credit manager reopens a decided application so it can be scored and "
+        "decided again; the decision is kept, marked reopened with who, when and why.",
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk: str):
+        application = self._application(pk)
+        serializer = ReasonInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        decision = decisions.decision_reopen(
+            application=application, by=request.user, reason=serializer.validated_data["reason"]
         )
-    return urls
+        return Response(DecisionSerializer(decision).data)
+
+    @extend_schema(
+        request=OutcomeInputSerializer,
+        responses={200: OutcomeSerializer},
+        description="Record what really happened to a decided application (credit managers).",
+    )
+    @action(detail=True, methods=["post"])
+    def outcome(self, request, pk: str):
+        application = self._application(pk)
+        serializer = OutcomeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        outcome = decisions.outcome_record(
+            application=application, by=request.user, **serializer.validated_data
+        )
+        return Response(OutcomeSerializer(outcome).data)
 
 
 @extend_schema_view(
@@ -234,7 +312,7 @@ class ModelVersionViewSet(viewsets.GenericViewSet):
         serializer = ReasonInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         version = selectors.model_version_get(version_id=int(pk))
-        promotion = services.model_version_promote(
+        promotion = registry.model_version_promote(
             version=version, by=request.user, reason=serializer.validated_data["reason"]
         )
         return Response(ModelPromotionSerializer(promotion).data, status=status.HTTP_201_CREATED)
@@ -261,3 +339,190 @@ class ModelPromotionViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk: str):
         promotion = selectors.promotion_get(promotion_id=int(pk))
         return Response(ModelPromotionSerializer(promotion).data)
+
+
+# --- background jobs ------------------------------------------------------------------------
+
+
+class BatchScoringJobViewSet(SubmitsJobs, viewsets.GenericViewSet):
+    """Bulk scoring jobs: your own (every user's for credit managers)."""
+
+    serializer_class = BatchScoringJobSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    lookup_value_regex = ID
+    required_permissions = {
+        "list": ["scoring.view_batchscoringjob"],
+        "retrieve": ["scoring.view_batchscoringjob"],
+        "create": ["scoring.add_batchscoringjob"],
+        "cancel": ["scoring.change_batchscoringjob"],
+        "result": ["scoring.view_batchscoringjob"],
+        "row_errors": ["scoring.view_batchscoringjob"],
+    }
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return BatchScoringJob.objects.none()
+        return selectors.batch_job_visible_to(user=self.request.user)
+
+    def _job(self, pk: str) -> BatchScoringJob:
+        return selectors.batch_job_get_for_user(user=self.request.user, job_id=int(pk))
+
+    def list(self, request):
+        return paginated_response(self, self.get_queryset(), BatchScoringJobSerializer)
+
+    def retrieve(self, request, pk: str):
+        return Response(self.get_serializer(self._job(pk)).data)
+
+    @extend_schema(
+        request={"multipart/form-data": JobUploadSerializer},
+        responses={202: BatchScoringJobSerializer},
+        description="Upload a CSV of applicants (multipart: `scorecard`, `file`); it is "
+        "scored in the background. 202 with the job; poll it for progress. 400 if the file "
+        "is not a CSV, is empty, lacks required columns or is too large; 503 "
+        "`broker_unavailable` if the background workers cannot be reached.",
+    )
+    def create(self, request):
+        serializer = JobUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = bulk_scoring.batch_job_create(
+            scorecard_key=serializer.validated_data["scorecard"],
+            upload=serializer.validated_data["file"],
+            owner=request.user,
+        )
+        return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: BatchScoringJobSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk: str):
+        """Cancel a queued job, or stop a running one after its current chunk."""
+        job = lifecycle.cancel(job=self._job(pk), by=request.user)
+        return Response(self.get_serializer(job).data)
+
+    @extend_schema(
+        responses={(200, "text/csv"): bytes},
+        description="The result CSV: your columns, then the prediction or the row's error. "
+        "Formula-like cells are neutralised. The job's owner and credit managers only. "
+        "410 once the job's files were deleted under the retention policy.",
+    )
+    @action(detail=True, methods=["get"])
+    def result(self, request, pk: str):
+        job = self._job(pk)
+        if job.files_deleted_at:
+            raise Gone(bulk_scoring.files_deleted_message(job))
+        if not job.result_file:
+            raise Http404("This job has no result yet.")
+        stem = job.original_name.rsplit(".", 1)[0] or "applicants"
+        return FileResponse(
+            job.result_file.open("rb"),
+            as_attachment=True,
+            filename=f"{stem}-scored-job{job.pk}.csv",
+            content_type="text/csv; charset=utf-8",
+        )
+
+    @extend_schema(responses={200: BatchRowErrorSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="row-errors")
+    def row_errors(self, request, pk: str):
+        """The invalid rows of the file: row number, field and reason (paginated)."""
+        job = self._job(pk)
+        return paginated_response(
+            self, selectors.batch_row_error_list(job=job), BatchRowErrorSerializer
+        )
+
+
+class TrainingDatasetViewSet(SubmitsJobs, viewsets.GenericViewSet):
+    """Labelled CSVs for retraining, validated and described on upload (credit managers); a
+    large one is validated by a worker (`status` validating, then ready or rejected)."""
+
+    serializer_class = TrainingDatasetSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    lookup_value_regex = ID
+    required_permissions = {
+        "list": ["scoring.view_trainingdataset"],
+        "retrieve": ["scoring.view_trainingdataset"],
+        "create": ["scoring.add_trainingdataset"],
+        "export_outcomes": ["scoring.add_trainingdataset"],
+    }
+
+    def get_queryset(self):
+        return selectors.training_dataset_list()
+
+    def list(self, request):
+        return paginated_response(self, self.get_queryset(), TrainingDatasetSerializer)
+
+    def retrieve(self, request, pk: str):
+        dataset = selectors.training_dataset_get(dataset_id=int(pk))
+        return Response(self.get_serializer(dataset).data)
+
+    @extend_schema(
+        request={"multipart/form-data": JobUploadSerializer},
+        responses={201: TrainingDatasetSerializer, 202: TrainingDatasetSerializer},
+        description="Upload a labelled CSV (multipart: `scorecard`, `file`). 201 with its "
+        "cleaning report when it was validated at once (small files); 202 with `status` "
+        "`validating` when a worker validates it (poll it: `ready`, or `rejected` with the "
+        "`error`). 400 if it is not a CSV, is empty, lacks required columns or the target, "
+        "or is too large; 503 `broker_unavailable` if a large file cannot be queued.",
+    )
+    def create(self, request):
+        serializer = JobUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        dataset = datasets.training_dataset_create(
+            scorecard_key=serializer.validated_data["scorecard"],
+            upload=serializer.validated_data["file"],
+            by=request.user,
+        )
+        validating = dataset.status == TrainingDataset.Status.VALIDATING
+        return Response(
+            self.get_serializer(dataset).data,
+            status=status.HTTP_202_ACCEPTED if validating else status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=OutcomesExportSerializer, responses={201: TrainingDatasetSerializer})
+    @action(detail=False, methods=["post"], url_path="export-outcomes")
+    def export_outcomes(self, request):
+        """Decided applications with a recorded outcome, stored as a training dataset."""
+        serializer = OutcomesExportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        dataset = datasets.training_dataset_from_outcomes(
+            scorecard_key=serializer.validated_data["scorecard"], by=request.user
+        )
+        return Response(self.get_serializer(dataset).data, status=status.HTTP_201_CREATED)
+
+
+class TrainingJobViewSet(SubmitsJobs, viewsets.GenericViewSet):
+    """Retraining jobs (credit managers): each ends with a candidate model version."""
+
+    serializer_class = TrainingJobSerializer
+    lookup_value_regex = ID
+    required_permissions = {
+        "list": ["scoring.view_trainingjob"],
+        "retrieve": ["scoring.view_trainingjob"],
+        "create": ["scoring.add_trainingjob"],
+        "cancel": ["scoring.change_trainingjob"],
+    }
+
+    def get_queryset(self):
+        return selectors.training_job_list()
+
+    def list(self, request):
+        return paginated_response(self, self.get_queryset(), TrainingJobSerializer)
+
+    def retrieve(self, request, pk: str):
+        return Response(self.get_serializer(selectors.training_job_get(job_id=int(pk))).data)
+
+    @extend_schema(request=TrainingJobCreateSerializer, responses={202: TrainingJobSerializer})
+    def create(self, request):
+        serializer = TrainingJobCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = training.training_job_create(
+            scorecard_key=serializer.validated_data["scorecard"],
+            dataset=serializer.validated_data.get("dataset"),
+            search=serializer.validated_data["search"],
+            by=request.user,
+        )
+        return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: TrainingJobSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk: str):
+        job = lifecycle.cancel(job=selectors.training_job_get(job_id=int(pk)), by=request.user)
+        return Response(self.get_serializer(job).data)

@@ -9,7 +9,8 @@ from dashboard import services
 from dashboard.models import MonitoringSnapshot
 from ml.scorecards import get_scorecard
 from ml.synthetic import synthetic_frame
-from scoring.services import decision_create, outcome_record, prediction_create
+from scoring.services.decisions import decision_create, outcome_record
+from scoring.services.predictions import prediction_create
 from tests.dashboard.conftest import (
     _charts_cache_in_memory,  # noqa: F401 (a fixture)
     split_rows,
@@ -48,7 +49,7 @@ def _roles_back_after_the_flush(django_db_blocker):
 
 @pytest.fixture
 def dashboard_data(production_model, manager, officer, other_officer, trained_card_default_alt):
-    from scoring.services import model_version_register
+    from scoring.services.registry import model_version_register
 
     frame = synthetic_frame(get_scorecard("card_default"), n=800, seed=1)
     services.model_version_profile_compute(version=production_model, frame=frame)

@@ -8,11 +8,10 @@ import pytest
 from dashboard import services
 from ml.pipeline import model_input_frame
 from ml.scorecards import get_scorecard
-from ml.split import split_indices
+from ml.split import split_indices, target_codes
 from ml.synthetic import synthetic_frame
-from ml.train import target_codes
 from scoring.models import Prediction
-from scoring.registry import model_version_load
+from scoring.serving import model_version_load
 
 CARD = get_scorecard("card_default")
 

@@ -9,7 +9,8 @@ from django.utils import timezone
 from dashboard import selectors, services
 from dashboard.models import PredictionDailyStats
 from scoring.models import Prediction
-from scoring.services import decision_create, prediction_create
+from scoring.services.decisions import decision_create
+from scoring.services.predictions import prediction_create
 from tests.dashboard.conftest import split_rows, store_predictions
 from tests.factories import ApplicationFactory
 

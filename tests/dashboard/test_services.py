@@ -12,7 +12,8 @@ from dashboard.models import MonitoringSnapshot
 from ml.monitoring import psi
 from ml.scorecards import get_scorecard
 from ml.synthetic import synthetic_frame
-from scoring.services import decision_create, outcome_record, prediction_create
+from scoring.services.decisions import decision_create, outcome_record
+from scoring.services.predictions import prediction_create
 from tests.dashboard.conftest import CARD, split_rows, store_predictions
 from tests.factories import ApplicationFactory
 

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from creditportal.roles import ADMINISTRATOR
 from dashboard import services
-from scoring.services import decision_create, prediction_create
+from scoring.services.decisions import decision_create
+from scoring.services.predictions import prediction_create
 from tests.dashboard.conftest import split_rows, store_predictions
 from tests.factories import ApplicationFactory, UserFactory
 
@@ -104,7 +105,7 @@ def test_pages_with_data(
 
 
 def test_side_by_side_report(manager_client, production_model, trained_card_default_alt):
-    from scoring.services import model_version_register
+    from scoring.services.registry import model_version_register
 
     other = model_version_register(result=trained_card_default_alt, training_data_description="t")
     url = reverse("dashboard:model_report", args=[production_model.pk])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from ml.datasets import scorecard_data_path
 from ml.scorecards import get_scorecard
@@ -112,7 +113,7 @@ def synthetic(request):
 
 def real_data_path(key: str, relative_path: str | None = None) -> Path:
     """Path of a real public extract, or skip the test when this machine lacks it."""
-    path = scorecard_data_path(get_scorecard(key), relative_path)
+    path = scorecard_data_path(get_scorecard(key), settings.CREDITPORTAL_DATA_DIR, relative_path)
     if path is None:
         pytest.skip(f"real data for {key} ({relative_path or 'training file'}) is not present")
     return path

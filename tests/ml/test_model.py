@@ -51,7 +51,7 @@ def test_predict_one_matches_predict_proba_and_predict_frame(scorecard_key):
 def test_predict_frame_keeps_the_index_and_one_row_per_input():
     model = trained("card_default").model
     frame = make_frame("card_default", 50, seed=4).set_index(np.arange(100, 150))
-    table = model.predict_frame(frame, sentences=False)
+    table = model.predict_frame(frame, reasons=False)
     assert list(table.index) == list(frame.index)
     assert {"predicted_class", "probability_default", "risk", "points", "band"} <= set(
         table.columns
@@ -73,7 +73,7 @@ def test_raw_values_are_validated_and_errors_are_listed():
 
 def test_points_rise_when_risk_falls():
     model = trained("card_default").model
-    table = model.predict_frame(make_frame("card_default", 200, seed=8), sentences=False)
+    table = model.predict_frame(make_frame("card_default", 200, seed=8), reasons=False)
     ordered = table.sort_values("population_risk")
     assert (np.diff(ordered["points"].to_numpy()) <= 0).all()
 

@@ -10,7 +10,7 @@ from ml.pipeline import (
     model_input_frame,
 )
 from ml.scorecards import get_scorecard
-from ml.train import target_codes
+from ml.split import target_codes
 from tests.ml.modelkit import make_frame, trained
 
 

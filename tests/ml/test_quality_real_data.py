@@ -1,6 +1,7 @@
 """Slow: trains on the real extracts in the data directory; skipped where they are absent."""
 
 import pytest
+from django.conf import settings
 
 from ml.cleaning import load_raw
 from ml.datasets import scorecard_data_path
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 def cleaned_frame(key):
     scorecard = get_scorecard(key)
-    path = scorecard_data_path(scorecard)
+    path = scorecard_data_path(scorecard, settings.CREDITPORTAL_DATA_DIR)
     if path is None:
         pytest.skip(f"no data file for {key} (set CREDITPORTAL_DATA_DIR)")
     return scorecard, load_raw(scorecard, path).frame

@@ -10,10 +10,7 @@ from sklearn.model_selection import GroupShuffleSplit
 
 from ml.cleaning import ROW_NUMBER, CleaningError, load_raw, split_xy
 from ml.datasets import (
-    DATA_DIR_ENV,
-    DEFAULT_DATA_DIR,
     DataFileMissing,
-    data_dir,
     load_training_data,
     require_scorecard_data,
     scorecard_data_path,
@@ -121,30 +118,28 @@ def test_a_model_learns_the_target(key):
     assert np.isfinite(probability).all()
 
 
-def test_data_dir_follows_the_environment(monkeypatch, tmp_path):
+def test_the_data_directory_is_the_callers(tmp_path):
     (tmp_path / "german_credit").mkdir()
     (tmp_path / "german_credit" / "german_credit.csv").write_text(GERMAN_CSV)
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
     german = get_scorecard("german_credit")
-    assert data_dir() == tmp_path
-    assert scorecard_data_path(german) == tmp_path / "german_credit" / "german_credit.csv"
-    assert scorecard_data_path(get_scorecard("card_default")) is None
-    data = load_training_data(german)
+    path = scorecard_data_path(german, tmp_path)
+    assert path == tmp_path / "german_credit" / "german_credit.csv"
+    assert scorecard_data_path(get_scorecard("card_default"), tmp_path) is None
+    data = load_training_data(german, data_dir=tmp_path)
     assert not data.synthetic and data.source == "german_credit.csv"
     assert len(data.frame) == 3 and data.report.rows_kept == 3
     assert data.sha256 == hashlib.sha256(GERMAN_CSV.encode()).hexdigest()
 
 
-def test_without_data_training_falls_back_to_labelled_synthetic_data(monkeypatch, tmp_path):
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "absent"))
-    assert data_dir() is None
+def test_without_data_training_falls_back_to_labelled_synthetic_data(tmp_path):
+    absent = tmp_path / "absent"
     card = get_scorecard("card_default")
-    assert scorecard_data_path(card) is None
-    data = load_training_data(card, synthetic_rows=300)
+    assert scorecard_data_path(card, absent) is None
+    data = load_training_data(card, data_dir=absent, synthetic_rows=300)
     assert data.synthetic and data.source == "synthetic" and data.report is None
     assert len(data.frame) == 300
     with pytest.raises(DataFileMissing, match=r"UCI_Credit_Card\.csv.*CREDITPORTAL_DATA_DIR"):
-        require_scorecard_data(card)
+        require_scorecard_data(card, absent)
 
 
 def test_an_explicit_missing_path_is_an_error_not_a_fallback(tmp_path):
@@ -152,5 +147,8 @@ def test_an_explicit_missing_path_is_an_error_not_a_fallback(tmp_path):
         load_training_data(get_scorecard("card_default"), tmp_path / "nope.csv")
 
 
-def test_default_data_dir_is_next_to_the_repository():
-    assert Path(__file__).resolve().parents[3] / "shared" / "data" == DEFAULT_DATA_DIR
+def test_ml_never_reads_the_environment_for_its_data():
+    """The app's one data-directory setting is passed to ml/, never read there again."""
+    for module in (Path(__file__).resolve().parents[2] / "ml").rglob("*.py"):
+        source = module.read_text()
+        assert "os.environ" not in source and "getenv" not in source, module

@@ -5,12 +5,12 @@ import pytest
 
 import ml.train as train_module
 from ml.scorecards import get_scorecard
+from ml.split import target_codes
 from ml.train import (
     STAGE_END,
     class_prior_weights,
     frame_sha256,
     search_hyperparameters,
-    target_codes,
     train_scorecard,
 )
 from tests.ml.modelkit import TINY_FOREST, make_frame, trained

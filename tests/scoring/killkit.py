@@ -7,8 +7,8 @@ from creditportal.roles import LOAN_OFFICER
 from ml.scorecards import get_scorecard
 from ml.synthetic import synthetic_frame
 from ml.train import train_scorecard
-from scoring import jobs
-from scoring.services import model_version_promote_initial, model_version_register
+from scoring.services import bulk_scoring
+from scoring.services.registry import model_version_promote_initial, model_version_register
 from tests.scoring.jobkit import card_default_csv, upload
 
 
@@ -29,7 +29,7 @@ def seed(rows: int) -> int:
     model_version_promote_initial(version=version)
     officer = get_user_model().objects.create_user("kill_test_officer")
     officer.groups.add(Group.objects.get(name=LOAN_OFFICER))
-    job = jobs.batch_job_create(
+    job = bulk_scoring.batch_job_create(
         scorecard_key="card_default", upload=upload(card_default_csv(rows)), owner=officer
     )
     return job.pk

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def no_public_data(monkeypatch, tmp_path):
-    monkeypatch.setenv("CREDITPORTAL_DATA_DIR", str(tmp_path / "absent"))
+def no_public_data(settings, tmp_path):
+    settings.CREDITPORTAL_DATA_DIR = tmp_path / "absent"
 
 
 def test_ensure_models_trains_each_scorecard_once_labelled_synthetic(no_public_data, capsys):

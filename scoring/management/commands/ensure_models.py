@@ -3,9 +3,9 @@ import time
 from django.core.management.base import BaseCommand
 
 from ml.scorecards import SCORECARDS
-from scoring.models import ModelVersion
-from scoring.services import model_version_promote_initial
-from scoring.training import model_train_and_register
+from scoring.selectors import model_version_production
+from scoring.services.registry import model_version_promote_initial
+from scoring.services.training import model_train_and_register
 
 
 class Command(BaseCommand):
@@ -17,9 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         for key in SCORECARDS:
-            production = ModelVersion.objects.filter(
-                scorecard=key, status=ModelVersion.Status.PRODUCTION
-            ).first()
+            production = model_version_production(scorecard_key=key)
             if production:
                 self.stdout.write(f"[{key}] production model: {production.label}")
                 continue

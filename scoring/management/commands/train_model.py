@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ml.cleaning import CleaningError
 from ml.scorecards import SCORECARDS
-from scoring.training import model_train_and_register
+from scoring.services.training import model_train_and_register
 
 
 class Command(BaseCommand):

@@ -1,0 +1,46 @@
+"""The REST API's root: one router, one registration line per resource, plus the token, the
+OpenAPI schema and its docs. Included by `creditportal/urls.py` under `api/`:
+
+- `/api/v1/...`            the resources registered below (each app's viewsets live in its
+  `api/views.py`);
+- `/api/v1/auth/token/`    POST username + password -> the user's token; DELETE revokes it;
+- `/api/schema/`           the OpenAPI 3 schema (drf-spectacular), `/api/docs/` Swagger UI.
+
+This module and `creditportal/urls.py` are the wiring: the only modules of `creditportal`
+that import the apps above it (see `.importlinter`).
+"""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from applicants.api import views as applicants
+from creditportal.api.views import AuthTokenView, api_not_found
+from scoring.api import views as scoring
+
+router = DefaultRouter()
+router.register("applicants", applicants.ApplicantViewSet, basename="applicant")
+# Scoring, reopening and outcomes of an application (`applications/{id}/score/`...) are
+# scoring's actions on the same resource; registered first, so that the API root links
+# "applications" to the applications' own list.
+router.register("applications", scoring.ApplicationScoringViewSet, basename="application-scoring")
+router.register("applications", applicants.ApplicationViewSet, basename="application")
+router.register("predictions", scoring.PredictionViewSet, basename="prediction")
+router.register("decisions", scoring.DecisionViewSet, basename="decision")
+router.register("scorecards", scoring.ScorecardViewSet, basename="scorecard")
+for key, viewset in scoring.scorecard_score_viewsets().items():  # typed per scorecard
+    router.register(f"scorecards/{key}/score", viewset, basename=f"scorecard-{key}-score")
+router.register("model-versions", scoring.ModelVersionViewSet, basename="model-version")
+router.register("model-promotions", scoring.ModelPromotionViewSet, basename="model-promotion")
+router.register("batch-jobs", scoring.BatchScoringJobViewSet, basename="batch-job")
+router.register("training-datasets", scoring.TrainingDatasetViewSet, basename="training-dataset")
+router.register("training-jobs", scoring.TrainingJobViewSet, basename="training-job")
+
+urlpatterns = [
+    path("v1/auth/token/", AuthTokenView.as_view(), name="api-token"),
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Anything else under /api/ is a 404 in the API's error format, not the portal's page.
+    re_path(r"", api_not_found),
+]

@@ -1,0 +1,203 @@
+"""Reasons: the features that moved one applicant's risk most, in a loan officer's words.
+
+This is the one place a reason is made. A reason is always the dict `reason()` returns:
+
+    {"field": "pay_1", "label": "Repayment status, last month", "value": 2,
+     "direction": "raises", "contribution": 0.0712,
+     "sentence": "Payment delayed 2 months last month raised the risk."}
+
+`ScoringModel.predict_one` builds them one applicant at a time; `BatchReasons` builds the
+same dicts for many rows at once (bulk scoring), as JSON text ready to store, with the
+sentences of the result file and the short reason codes. A stored prediction's reasons are
+served by the API as they were stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MAX_REASONS = 4
+MIN_CONTRIBUTION = 1e-6  # below this a field did not move the risk
+
+
+@dataclass(frozen=True)
+class ReasonItem:
+    """Something a reason can name: a model field or a derived feature."""
+
+    name: str
+    label: str
+    derived: bool
+
+
+def reason(item: ReasonItem, value: Any, phrase: str, contribution: float) -> dict[str, Any]:
+    """One reason: `value` is the applicant's (plain JSON), `phrase` says it in words."""
+    return {
+        "field": item.name,
+        "label": item.label,
+        "value": value,
+        "direction": "raises" if contribution > 0 else "lowers",
+        "contribution": contribution,
+        "sentence": reason_sentence(phrase, contribution),
+    }
+
+
+def reason_sentence(phrase: str, contribution: float) -> str:
+    """'<Payment delayed 2 months in the last month> raised the risk.'"""
+    verb = "raised" if contribution > 0 else "lowered"
+    return f"{phrase[:1].upper()}{phrase[1:]} {verb} the risk."
+
+
+def reason_code(item: ReasonItem, contribution: float) -> str:
+    """'pay_1+': the field and the sign of its push, for compact files."""
+    return f"{item.name}{'+' if contribution > 0 else '-'}"
+
+
+def top_reasons(item_contributions: np.ndarray, limit: int = MAX_REASONS) -> list[int]:
+    """Indices of the reason items for one row.
+
+    The items that raised the risk most come first; when fewer than `limit` raised it,
+    the items that lowered it most fill the remaining places.
+    """
+    order = np.argsort(-item_contributions, kind="stable")
+    raising = [int(i) for i in order if item_contributions[i] > MIN_CONTRIBUTION][:limit]
+    if len(raising) == limit:
+        return raising
+    lowering = [int(i) for i in order[::-1] if item_contributions[i] < -MIN_CONTRIBUTION]
+    return raising + lowering[: limit - len(raising)]
+
+
+def top_reasons_batch(item_contributions: np.ndarray, limit: int = MAX_REASONS) -> np.ndarray:
+    """`top_reasons` for many rows at once: (rows, limit) item indices, -1 when none."""
+    n_rows, n_items = item_contributions.shape
+    limit = min(limit, n_items)
+    raising_first = np.argsort(-item_contributions, axis=1, kind="stable")
+    lowering_first = np.argsort(item_contributions, axis=1, kind="stable")
+    n_raising = (item_contributions > MIN_CONTRIBUTION).sum(axis=1)
+    n_lowering = (item_contributions < -MIN_CONTRIBUTION).sum(axis=1)
+    out = np.full((n_rows, limit), -1, dtype=np.intp)
+    for slot in range(limit):
+        take_raising = slot < n_raising
+        lowering_slot = slot - np.minimum(n_raising, limit)
+        take_lowering = ~take_raising & (lowering_slot < n_lowering)
+        out[take_raising, slot] = raising_first[take_raising, slot]
+        rows = np.flatnonzero(take_lowering)
+        out[rows, slot] = lowering_first[rows, lowering_slot[rows]]
+    return out
+
+
+# (item index, the row's value of it) -> (value as plain JSON, phrase in words)
+Describe = Callable[[int, Any], tuple[Any, str]]
+
+
+@dataclass(frozen=True)
+class BatchReasons:
+    """The reasons of many rows: per row, the list of `reason()` dicts as JSON text, their
+    sentences joined (the result file's `reasons` column) and their codes ('pay_1+;age-')."""
+
+    json: list[str]
+    sentences: list[str]
+    codes: list[str]
+
+
+def batch_reasons(
+    items: list[ReasonItem],
+    chosen: np.ndarray,
+    contributions: np.ndarray,
+    values: Mapping[int, pd.Series],
+    describe: Describe,
+) -> BatchReasons:
+    """`reason()` for every chosen (row, item) of a batch, without Python work per reason
+    beyond joining text.
+
+    `chosen` holds each row's item indices (-1 for none, as `top_reasons_batch` gives),
+    `contributions` each row's contribution of every item, `values[i]` each row's value of
+    item i. A reason's text depends only on (item, value, direction), and over a bulk file
+    a few thousand such combinations repeat: each is written once, through `reason()`, as
+    the JSON before and after its contribution; each row then takes its combinations by
+    index and slots its own contributions in.
+    """
+    n_rows, n_slots = chosen.shape if chosen.ndim == 2 else (0, 0)
+    if n_rows == 0:
+        return BatchReasons([], [], [])
+    rows = np.arange(n_rows)
+    safe = np.maximum(chosen, 0)
+    pushed = contributions[rows[:, None], safe]  # (rows, slots) contributions of the chosen
+    raises = pushed > 0
+    codes_of: dict[int, np.ndarray] = {}
+    uniques_of: dict[int, list] = {}
+    for i in (int(i) for i in np.unique(chosen) if i >= 0):
+        column = values[i]
+        if column.dtype == object:  # lists (several choices) are not hashable: tuples
+            column = pd.Series(
+                [tuple(v) if isinstance(v, list) else v for v in column.tolist()], dtype=object
+            )
+        codes_of[i], uniques = pd.factorize(column, use_na_sentinel=True)
+        uniques_of[i] = list(uniques.tolist())
+    width = max((len(u) for u in uniques_of.values()), default=0) + 1
+    codes = np.zeros((n_rows, len(items)), dtype=np.int64)
+    for i, column_codes in codes_of.items():
+        codes[:, i] = column_codes + 1  # 0: missing
+
+    templates: dict[int, tuple[str, str, str, str]] = {}
+
+    def template(key: int) -> tuple[str, str, str, str]:
+        """(JSON before the contribution, JSON after it, sentence, code) of one combination."""
+        if key not in templates:
+            rest, up = divmod(key, 2)
+            i, code = divmod(rest, width)
+            raw = None if code == 0 else uniques_of[i][code - 1]
+            value, phrase = describe(i, list(raw) if isinstance(raw, tuple) else raw)
+            sign = 1.0 if up else -1.0
+            made = reason(items[i], value, phrase, sign)
+            templates[key] = (
+                *_json_around_contribution(made),
+                made["sentence"],
+                reason_code(items[i], sign),
+            )
+        return templates[key]
+
+    json_parts, sentence_parts, code_parts = [], [], []
+    for slot in range(n_slots):
+        item = chosen[:, slot]
+        present = item >= 0
+        keys = np.where(
+            present, (safe[:, slot] * width + codes[rows, safe[:, slot]]) * 2 + raises[:, slot], -1
+        )
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        made = [template(int(k)) if k >= 0 else ("", "", "", "") for k in distinct]
+        inverse = inverse.ravel()
+        heads = np.array([m[0] for m in made], dtype=object)[inverse]
+        tails = np.array([m[1] for m in made], dtype=object)[inverse]
+        numbers = map(repr, pushed[:, slot].tolist())
+        json_parts.append(
+            [
+                h + n + t if h else ""
+                for h, n, t in zip(heads.tolist(), numbers, tails.tolist(), strict=True)
+            ]
+        )
+        sentence_parts.append(np.array([m[2] for m in made], dtype=object)[inverse].tolist())
+        code_parts.append(np.array([m[3] for m in made], dtype=object)[inverse].tolist())
+    return BatchReasons(
+        json=[
+            "[" + ", ".join(filter(None, parts)) + "]" for parts in zip(*json_parts, strict=True)
+        ],
+        sentences=[" ".join(filter(None, parts)) for parts in zip(*sentence_parts, strict=True)],
+        codes=[";".join(filter(None, parts)) for parts in zip(*code_parts, strict=True)],
+    )
+
+
+def _json_around_contribution(made: dict[str, Any]) -> tuple[str, str]:
+    """The JSON of `made` (as json.dumps writes it) cut around its contribution's value."""
+    keys = list(made)
+    at = keys.index("contribution")
+    before = json.dumps({k: made[k] for k in keys[:at]})[:-1]
+    after = {k: made[k] for k in keys[at + 1 :]}
+    head = (before + ", " if keys[:at] else "{") + '"contribution": '
+    tail = (", " + json.dumps(after)[1:]) if after else "}"
+    return head, tail
