@@ -50,8 +50,9 @@ train: $(STAMP)
 check-worker: $(STAMP)
 	$(MANAGE) check_worker
 
+## bench: every benchmark; BASELINE=<git revision> measures that revision beside this tree
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(if $(BASELINE),--baseline $(BASELINE))
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -218,8 +218,8 @@ def run(args, workdir: Path) -> None:
             print(f"\nModel: {version.label} (trained in-process)")
         assert ModelVersion.objects.filter(status="production").exists()
 
-        # A worker is long-lived: a first small job loads the model version into it (about
-        # 1 s: artifact read and hash-checked, forest flattened, leaf table built), as any
+        # A worker is long-lived: a first small job loads the model version into it
+        # (artifact read and hash-checked, forest flattened, leaf table built), as any
         # first job after a start would. The figures below are for the jobs that follow.
         warm = bulk_csv(workdir / "warm-up.csv", 1_000)
         started = time.monotonic()

@@ -2,13 +2,13 @@
 
     gunicorn creditportal.wsgi --config creditportal/gunicorn_conf.py --bind 0.0.0.0:8000
 
-Sync workers, `WEB_CONCURRENCY` of them (default: gunicorn's own advice, 2 x cores + 1; with
-PostgreSQL on the same 2 cores the benchmark did best with 2). Each worker, before its first
-request, loads the production model of every scorecard and then moves everything alive at
-that point (Django, scikit-learn, pandas, the models: about 180,000 objects) out of the
+Sync workers, `WEB_CONCURRENCY` of them (default: gunicorn's own advice, 2 x cores + 1;
+with the database on the same machine, fewer may serve better: docs/deployment.md). Each
+worker, before its first request, loads the production model of every scorecard and then
+moves everything alive at that point (Django, scikit-learn, pandas, the models) out of the
 garbage collector's reach with `gc.freeze()`. Without that, each full collection walked
-them all: 60 ms on an idle machine and 130-200 ms under load, which was the whole of the
-API's p99 latency (bench/bench_api.py). Objects created later are collected as usual.
+them all, and those pauses were the API's slowest answers (docs/benchmarks.md). Objects
+created later are collected as usual.
 """
 
 import gc

@@ -27,8 +27,6 @@ from .panels import Panel
 
 PERMISSION = "dashboard.view_dashboard"
 MONTH_CHOICES = (3, 6, 12, 24)
-TOP_FEATURES = 6  # features shown by default on the insights page: the most associated
-CLASS_COLOURS = {2: ["#1d7a46", "#b42318"], 3: ["#1d7a46", "#e08a00", "#b42318"]}
 
 
 def dashboard_view(view):

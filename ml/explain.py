@@ -86,9 +86,8 @@ class FlatForest:
         """Global leaf ids via each fitted tree's compiled ``apply``.
 
         The same calls ``forest.apply`` makes, minus its input checks per call and its
-        joblib thread pool: on 2 cores, with a bulk job's writer thread and the database
-        busy beside it, one thread was about a quarter faster (tests compare the leaves
-        with the numpy walk above).
+        joblib thread pool, which only competes for the cores with a bulk job's writer
+        thread and the database (tests compare the leaves with the numpy walk above).
         """
         X32 = np.ascontiguousarray(X, dtype=np.float32)
         leaves = [estimator.tree_.apply(X32) for estimator in forest.estimators_]
@@ -167,7 +166,7 @@ class LeafContributions:
         rows = self.position[leaves]
         out = np.zeros((len(leaves), self.table.shape[1]))
         # By blocks of rows whose running sums stay in the CPU cache while all trees are
-        # added: twice as fast as one pass over 10,000 rows.
+        # added, rather than one pass over every row per tree.
         for start in range(0, len(rows), self.BLOCK_ROWS):
             block, sums = (
                 rows[start : start + self.BLOCK_ROWS],

@@ -2,7 +2,7 @@
 
 DRF's `TokenAuthentication` asks the database for the token and its user on every request,
 and the permission checks then ask twice more (the user's own permissions, their groups'):
-three queries, about a third of what a stateless scoring request costs. Here one cache entry
+three queries, a large share of what a stateless scoring request costs. Here one cache entry
 per token holds the user with their permission sets already resolved, for
 `API_AUTH_CACHE_SECONDS` (30 s by default; 0 switches the cache off).
 
