@@ -19,6 +19,9 @@ from creditportal.api.views import AuthTokenView, api_not_found
 from scoring.api import views as scoring
 
 router = DefaultRouter()
+# Stateless scoring first: the busiest endpoint, and URLs are tried in order.
+for key, viewset in scoring.scorecard_score_viewsets().items():  # typed per scorecard
+    router.register(f"scorecards/{key}/score", viewset, basename=f"scorecard-{key}-score")
 router.register("applicants", applicants.ApplicantViewSet, basename="applicant")
 # Scoring, reopening and outcomes of an application (`applications/{id}/score/`...) are
 # scoring's actions on the same resource; registered first, so that the API root links
@@ -28,8 +31,6 @@ router.register("applications", applicants.ApplicationViewSet, basename="applica
 router.register("predictions", scoring.PredictionViewSet, basename="prediction")
 router.register("decisions", scoring.DecisionViewSet, basename="decision")
 router.register("scorecards", scoring.ScorecardViewSet, basename="scorecard")
-for key, viewset in scoring.scorecard_score_viewsets().items():  # typed per scorecard
-    router.register(f"scorecards/{key}/score", viewset, basename=f"scorecard-{key}-score")
 router.register("model-versions", scoring.ModelVersionViewSet, basename="model-version")
 router.register("model-promotions", scoring.ModelPromotionViewSet, basename="model-promotion")
 router.register("batch-jobs", scoring.BatchScoringJobViewSet, basename="batch-job")

@@ -74,19 +74,6 @@ class Prediction:
         return asdict(self)
 
 
-def _json_value(value: Any) -> Any:
-    """A cleaned input value as plain JSON (NaN -> None, numpy scalars -> Python)."""
-    if value is None:
-        return None
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    return value
-
-
 class ScoringModel:
     """A fitted Random Forest scorecard with its policy, scaling, explainer and segments."""
 
@@ -291,8 +278,8 @@ class ScoringModel:
             value = None if number is None or math.isnan(number) else round(number, 4)
             return value, self._derived_by_name[item.name].describe(value)
         field = self.scorecard.field(item.name)
-        value, _ = field.coerce(raw)
-        return _json_value(value), field.describe(value)
+        value = field.plain_value(raw)
+        return value, field.describe(value)
 
     # --- many rows -----------------------------------------------------------------------
 
@@ -311,32 +298,36 @@ class ScoringModel:
             )
         return self._leaf_contributions
 
-    def predict_frame(self, frame: pd.DataFrame, *, reasons: bool = True) -> pd.DataFrame:
+    def predict_frame(
+        self, frame: pd.DataFrame, *, reasons: bool = True, details: bool = False
+    ) -> pd.DataFrame:
         """Vectorised predictions for a cleaned frame (chunked); one output row per input row.
 
-        With `reasons`, each row's reasons come as `reason_details` (the JSON text of the
-        list of `ml.reasons.reason` dicts, as a single prediction has them) and `reasons`
-        (their sentences, for a result file), beside `reason_codes`.
+        Each row's reasons come as `reason_codes`; with `reasons`, as `reasons` too (their
+        sentences, for a result file); with `details`, as `reason_details` too (the JSON text
+        of the list of `ml.reasons.reason` dicts, as a single prediction stores them).
         """
         parts = [
-            self._predict_chunk(frame.iloc[start : start + BATCH_ROWS], reasons)
+            self._predict_chunk(frame.iloc[start : start + BATCH_ROWS], reasons, details)
             for start in range(0, len(frame), BATCH_ROWS)
         ]
         if not parts:
-            return pd.DataFrame(columns=self.output_columns(reasons), index=frame.index)
+            columns = self.output_columns(reasons, details)
+            return pd.DataFrame(columns=columns, index=frame.index)
         return pd.concat(parts)
 
-    def output_columns(self, reasons: bool = True) -> list[str]:
+    def output_columns(self, reasons: bool = True, details: bool = False) -> list[str]:
         """Columns of `predict_frame`'s result, in order."""
         columns = ["predicted_class", "class_label"]
         columns += [f"probability_{name}" for name in self.classes]
         columns += ["risk", "population_risk", "points", "band", "band_label", "recommendation"]
-        columns += ["reason_codes", *(["reasons", "reason_details"] if reasons else [])]
+        columns += ["reason_codes", *(["reasons"] if reasons else [])]
+        columns += ["reason_details"] if details else []
         if self.segmenter is not None:
             columns += ["segment", "segment_description"]
         return columns
 
-    def _predict_chunk(self, frame: pd.DataFrame, reasons: bool) -> pd.DataFrame:
+    def _predict_chunk(self, frame: pd.DataFrame, reasons: bool, details: bool) -> pd.DataFrame:
         X = self.encode_frame(frame)
         proba, item_contributions = self._explain_encoded(X)
         risk = proba[:, self.worst_index]
@@ -358,17 +349,20 @@ class ScoringModel:
         out["band_label"] = np.array([b.label for b in bands], dtype=object)[band_index]
         out["recommendation"] = self.policy.decide(risk)
         chosen = top_reasons_batch(item_contributions, MAX_REASONS)
-        if reasons:
+        if reasons or details:
             made = batch_reasons(
                 self._items,
                 chosen,
                 item_contributions,
                 self._reason_columns(chosen, frame),
                 self.describe_reason_value,
+                with_json=details,
             )
             out["reason_codes"] = made.codes
-            out["reasons"] = made.sentences
-            out["reason_details"] = made.json
+            if reasons:
+                out["reasons"] = made.sentences
+            if details:
+                out["reason_details"] = made.json
         else:
             out["reason_codes"] = self._reason_codes(chosen, item_contributions)
         if self.segmenter is not None and len(frame):

@@ -14,9 +14,11 @@ served by the API as they were stored.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 import numpy as np
@@ -100,7 +102,7 @@ class BatchReasons:
     """The reasons of many rows: per row, the list of `reason()` dicts as JSON text, their
     sentences joined (the result file's `reasons` column) and their codes ('pay_1+;age-')."""
 
-    json: list[str]
+    json: list[str] | None  # None unless asked for
     sentences: list[str]
     codes: list[str]
 
@@ -111,6 +113,8 @@ def batch_reasons(
     contributions: np.ndarray,
     values: Mapping[int, pd.Series],
     describe: Describe,
+    *,
+    with_json: bool = True,
 ) -> BatchReasons:
     """`reason()` for every chosen (row, item) of a batch, without Python work per reason
     beyond joining text.
@@ -120,11 +124,12 @@ def batch_reasons(
     item i. A reason's text depends only on (item, value, direction), and over a bulk file
     a few thousand such combinations repeat: each is written once, through `reason()`, as
     the JSON before and after its contribution; each row then takes its combinations by
-    index and slots its own contributions in.
+    index and slots its own contributions in. Without `with_json`, only the sentences and
+    codes are made.
     """
     n_rows, n_slots = chosen.shape if chosen.ndim == 2 else (0, 0)
     if n_rows == 0:
-        return BatchReasons([], [], [])
+        return BatchReasons([] if with_json else None, [], [])
     rows = np.arange(n_rows)
     safe = np.maximum(chosen, 0)
     pushed = contributions[rows[:, None], safe]  # (rows, slots) contributions of the chosen
@@ -145,21 +150,21 @@ def batch_reasons(
         codes[:, i] = column_codes + 1  # 0: missing
 
     templates: dict[int, tuple[str, str, str, str]] = {}
+    described: dict[int, tuple] = {}  # (item, value code) -> (value, phrase), either direction
 
     def template(key: int) -> tuple[str, str, str, str]:
         """(JSON before the contribution, JSON after it, sentence, code) of one combination."""
         if key not in templates:
             rest, up = divmod(key, 2)
             i, code = divmod(rest, width)
-            raw = None if code == 0 else uniques_of[i][code - 1]
-            value, phrase = describe(i, list(raw) if isinstance(raw, tuple) else raw)
+            if rest not in described:
+                raw = None if code == 0 else uniques_of[i][code - 1]
+                described[rest] = describe(i, list(raw) if isinstance(raw, tuple) else raw)
+            value, phrase = described[rest]
             sign = 1.0 if up else -1.0
             made = reason(items[i], value, phrase, sign)
-            templates[key] = (
-                *_json_around_contribution(made),
-                made["sentence"],
-                reason_code(items[i], sign),
-            )
+            head, tail = _json_around_contribution(made) if with_json else ("", "")
+            templates[key] = (head, tail, made["sentence"], reason_code(items[i], sign))
         return templates[key]
 
     json_parts, sentence_parts, code_parts = [], [], []
@@ -171,33 +176,52 @@ def batch_reasons(
         )
         distinct, inverse = np.unique(keys, return_inverse=True)
         made = [template(int(k)) if k >= 0 else ("", "", "", "") for k in distinct]
-        inverse = inverse.ravel()
-        heads = np.array([m[0] for m in made], dtype=object)[inverse]
-        tails = np.array([m[1] for m in made], dtype=object)[inverse]
-        numbers = map(repr, pushed[:, slot].tolist())
-        json_parts.append(
-            [
-                h + n + t if h else ""
-                for h, n, t in zip(heads.tolist(), numbers, tails.tolist(), strict=True)
-            ]
-        )
-        sentence_parts.append(np.array([m[2] for m in made], dtype=object)[inverse].tolist())
-        code_parts.append(np.array([m[3] for m in made], dtype=object)[inverse].tolist())
+        picked = [made[k] for k in inverse.ravel().tolist()]
+        if with_json:
+            numbers = map(float.__repr__, pushed[:, slot].tolist())
+            json_parts.append(
+                [m[0] + n + m[1] if m[0] else "" for m, n in zip(picked, numbers, strict=True)]
+            )
+        sentence_parts.append([m[2] for m in picked])
+        code_parts.append([m[3] for m in picked])
     return BatchReasons(
-        json=[
-            "[" + ", ".join(filter(None, parts)) + "]" for parts in zip(*json_parts, strict=True)
-        ],
+        json=["[" + ", ".join(filter(None, parts)) + "]" for parts in zip(*json_parts, strict=True)]
+        if with_json
+        else None,
         sentences=[" ".join(filter(None, parts)) for parts in zip(*sentence_parts, strict=True)],
         codes=[";".join(filter(None, parts)) for parts in zip(*code_parts, strict=True)],
     )
 
 
 def _json_around_contribution(made: dict[str, Any]) -> tuple[str, str]:
-    """The JSON of `made` (as json.dumps writes it) cut around its contribution's value."""
-    keys = list(made)
-    at = keys.index("contribution")
-    before = json.dumps({k: made[k] for k in keys[:at]})[:-1]
-    after = {k: made[k] for k in keys[at + 1 :]}
-    head = (before + ", " if keys[:at] else "{") + '"contribution": '
-    tail = (", " + json.dumps(after)[1:]) if after else "}"
-    return head, tail
+    """The JSON of a `reason()` dict, exactly as `json.dumps` writes it, cut around its
+    contribution's value (written per row). Written out for the keys `reason()` makes, in its
+    order; tests compare it with `json.dumps` so the two cannot drift."""
+    head = (
+        f"{_item_json(made['field'], made['label'])}"
+        f'"value": {_encode(made["value"])}, "direction": "{made["direction"]}", '
+        '"contribution": '
+    )
+    return head, f', "sentence": {_encode(made["sentence"])}}}'
+
+
+@functools.lru_cache(maxsize=1024)
+def _item_json(field: str, label: str) -> str:
+    return f'{{"field": {_encode(field)}, "label": {_encode(label)}, '
+
+
+def _encode(value: Any) -> str:
+    """`json.dumps(value)` for the plain values of a reason, without its per-call overhead."""
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return float.__repr__(value)
+    return json.dumps(value)

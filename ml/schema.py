@@ -24,6 +24,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -264,6 +265,29 @@ class Field:
         if self.kind in NUMBER_KINDS:
             return f"{label} of {formatted}"
         return f"{label}: {formatted}"
+
+    def plain_value(self, value: Any) -> Any:
+        """A validated or cleaned value as plain JSON, the same whichever path it came by:
+        None when missing, whole numbers of an integer field as int, numbers as float, a
+        list of items for several choices."""
+        if self.kind == FieldKind.MULTI_CATEGORICAL:
+            items = split_multi(value)
+            return None if items is None else items
+        if self.kind in NUMBER_KINDS and type(value) in (int, float):  # most values, fast
+            if value != value:  # NaN
+                return None
+            return int(value) if self.kind == FieldKind.INTEGER else float(value)
+        if is_missing(value):
+            return None
+        if isinstance(value, np.generic):
+            value = value.item()
+        if self.kind == FieldKind.BOOLEAN:
+            return _as_bool(value)
+        if self.kind == FieldKind.INTEGER:
+            return int(value)
+        if self.kind == FieldKind.NUMERIC:
+            return float(value)
+        return str(value)
 
     def coerce(self, raw: Any) -> tuple[Any, str | None]:
         """(value, error message or None) for one raw value; missing gives (None, None)."""

@@ -48,7 +48,13 @@ def safe_cells(column: pd.Series) -> list[str]:
     cell's first character, then test the few candidates as `safe_cell` does. (A cell
     holding a newline can only make the quick search say "maybe", never "no".)
     """
-    cells = column.fillna("").astype(str).tolist()
+    return safe_texts(column.fillna("").astype(str).tolist())
+
+
+def safe_texts(cells: list) -> list[str]:
+    """`safe_cells` of a column given as a list (None and NaN become empty cells)."""
+    if set(map(type, cells)) != {str}:
+        cells = ["" if cell is None or cell != cell else str(cell) for cell in cells]
     joined = "\n" + "\n".join(cells)
     if any("\n" + start in joined for start in FORMULA_START):
         cells = [
@@ -77,6 +83,15 @@ def safe_csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
         writer.writerow([safe_cell(name) for name in frame.columns])
     columns = [safe_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
     writer.writerows(zip(*columns, strict=True))
+    return buffer.getvalue()
+
+
+def safe_csv_columns(columns: list[list]) -> str:
+    """Columns given as lists, as CSV text without a header, every cell made safe (no frame
+    built for it: a bulk result part is written this way)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(zip(*map(safe_texts, columns), strict=True))
     return buffer.getvalue()
 
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from ml.cleaning import ROW_NUMBER, CsvChunk, clean_frame
 from ml.model import ScoringModel
 from ml.schema import FieldKind, Scorecard, split_multi
-from scoring.exports import safe_csv_rows, safe_csv_text
+from scoring.exports import safe_csv_columns, safe_csv_rows
 from scoring.jobs.bulk_insert import Rows, rows_for
 from scoring.models import BatchScoringJob, Prediction
 
@@ -123,9 +123,9 @@ def chunk_score(context: ChunkContext, chunk: CsvChunk, chunk_index: int) -> Chu
         errors[row_number] = {"__all__": [f"Not read: {reason}"]}
     valid = cleaned.frame[~cleaned.frame[ROW_NUMBER].isin(errors)].reset_index(drop=True)
     scored = (
-        model.predict_frame(valid, reasons=True)
+        model.predict_frame(valid, reasons=True, details=True)
         if len(valid)
-        else pd.DataFrame(columns=model.output_columns(True))
+        else pd.DataFrame(columns=model.output_columns(reasons=True, details=True))
     )
     _part_write(job, chunk_index, model, chunk, valid, scored, errors)
     predictions = _prediction_rows(job, model, scorecard, valid, scored, started)
@@ -152,8 +152,7 @@ def _part_write(job, chunk_index, model, chunk, valid, scored, errors) -> None:
     if chunk.malformed:
         raw = pd.DataFrame("", index=range(rows), columns=raw.columns, dtype="str")
         raw.iloc[chunk.row_numbers - first_row] = chunk.frame.to_numpy()
-    names = dict(zip(result_columns(model), result_header(list(raw.columns), model), strict=True))
-    added = {name: np.full(rows, "", dtype=object) for name in names}
+    added = {name: np.full(rows, "", dtype=object) for name in result_columns(model)}
     positions = (valid[ROW_NUMBER].to_numpy() - first_row).astype(int)
     if len(valid):
         values = {
@@ -176,10 +175,9 @@ def _part_write(job, chunk_index, model, chunk, valid, scored, errors) -> None:
             f"{'row' if name == '__all__' else name}: {' '.join(messages)}"
             for name, messages in by_field.items()
         )
-    out = pd.concat(
-        [raw, pd.DataFrame({names[k]: v for k, v in added.items()}, index=raw.index)], axis=1
+    part = safe_csv_columns(
+        [*(raw[column].tolist() for column in raw.columns), *(v.tolist() for v in added.values())]
     )
-    part = safe_csv_text(out, header=False)
     name = part_name(job, chunk_index)
     if default_storage.exists(name):  # left by an attempt that died before committing
         default_storage.delete(name)

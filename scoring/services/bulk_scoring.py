@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
@@ -116,7 +117,7 @@ def _score_file(job: BatchScoringJob, token: str) -> None:
     model = _model_for(job.model_version)
     if job.rows_total is None:
         with job.input_file.open("rb") as handle:
-            job.rows_total = count_csv_rows(handle)  # as the job reads them: blanks skipped
+            job.rows_total = count_csv_rows(_raw(handle))  # as the job reads: blanks skipped
         lifecycle.beat(BatchScoringJob, job.pk, token, rows_total=job.rows_total)
     # Rows per second of this attempt (a resumed job does not count the rows it skips).
     progress = _Progress(job, token)
@@ -132,7 +133,7 @@ def _score_file(job: BatchScoringJob, token: str) -> None:
         job.input_file.open("rb") as handle,
     ):
         rows = job.chunk_rows or settings.BATCH_CHUNK_ROWS
-        for chunk_index, chunk in enumerate(read_csv_chunks(handle, rows=rows)):
+        for chunk_index, chunk in enumerate(read_csv_chunks(_raw(handle), rows=rows)):
             header = header or list(chunk.frame.columns)
             chunks = chunk_index + 1
             if chunk.last_row <= job.rows_done:  # committed by an earlier attempt
@@ -162,6 +163,14 @@ def _score_file(job: BatchScoringJob, token: str) -> None:
         raise lifecycle.JobLost()
     for chunk_index in range(chunks):
         default_storage.delete(part_name(job, chunk_index))
+
+
+def _raw(handle):
+    """The file object under Django's `File` wrappers: the CSV reader's text layer asks its
+    buffer whether it is closed at every read, a property call on Django's wrapper."""
+    while isinstance(handle, File):
+        handle = handle.file
+    return handle
 
 
 class _Progress:
