@@ -173,7 +173,8 @@ def run(args, workdir: Path) -> None:
     from creditportal.roles import CREDIT_MANAGER
     from ml.datasets import scorecard_data_path
     from ml.scorecards import get_scorecard
-    from scoring.models import ModelVersion, Prediction
+    from scoring.models import Prediction
+    from scoring.selectors import scorecard_has_production
     from scoring.services import bulk_scoring, datasets, training
     from scoring.services.registry import model_version_promote_initial
     from scoring.services.training import model_train_and_register
@@ -216,7 +217,7 @@ def run(args, workdir: Path) -> None:
             version = model_train_and_register(scorecard_key="card_default", search=False)
             model_version_promote_initial(version=version)
             print(f"\nModel: {version.label} (trained in-process)")
-        assert ModelVersion.objects.filter(status="production").exists()
+        assert scorecard_has_production(scorecard_key="card_default")
 
         # A worker is long-lived: a first small job loads the model version into it
         # (artifact read and hash-checked, forest flattened, leaf table built), as any

@@ -6,8 +6,9 @@ OpenAPI schema and its docs. Included by `creditportal/urls.py` under `api/`:
 - `/api/v1/auth/token/`    POST username + password -> the user's token; DELETE revokes it;
 - `/api/schema/`           the OpenAPI 3 schema (drf-spectacular), `/api/docs/` Swagger UI.
 
-This module and `creditportal/urls.py` are the wiring: the only modules of `creditportal`
-that import the apps above it (see `.importlinter`).
+This module and `creditportal/gunicorn_conf.py` (which loads the production models when a web
+process starts) are the only modules of `creditportal` that import the apps above it (see
+`.importlinter`); `creditportal/urls.py` includes the apps' URL modules by name.
 """
 
 from django.urls import include, path, re_path

@@ -9,6 +9,7 @@ itself (a job marked failed, an upload deleted) is the caller's business.
 import logging
 
 from celery import Task
+from celery.result import AsyncResult
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
@@ -19,7 +20,9 @@ log = logging.getLogger(__name__)
 UNREACHABLE = "the task broker is unreachable"
 
 
-def publish(task: Task, *args, what: str = "the work", outcome: str = "Nothing was done") -> None:
+def publish(
+    task: Task, *args, what: str = "the work", outcome: str = "Nothing was done"
+) -> AsyncResult:
     """Send `task(*args)` to the workers now; JobQueueUnavailable if the broker cannot take it.
 
     The message a person reads names the work (`what`: "the job", "the file's validation")
@@ -28,7 +31,7 @@ def publish(task: Task, *args, what: str = "the work", outcome: str = "Nothing w
     """
     policy = settings.CELERY_TASK_PUBLISH_RETRY_POLICY
     try:
-        task.apply_async(args=args, retry=True, retry_policy=policy)
+        return task.apply_async(args=args, retry=True, retry_policy=policy)
     except Exception as error:  # any failure to publish means nobody will do the work
         log.warning("Could not queue %s %s: %s", task.name, args, error)
         raise JobQueueUnavailable(

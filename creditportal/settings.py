@@ -20,7 +20,7 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 def env_path(name: str, default: Path) -> Path:
     """A directory from the environment; a relative one is taken from the repository root."""
-    path = Path(env.str(name, default=str(default)))
+    path = Path(env.str(name, default=str(default))).expanduser()
     return path if path.is_absolute() else BASE_DIR / path
 
 
@@ -234,7 +234,7 @@ CELERY_BEAT_SCHEDULE = {
 # Days of predictions each monitoring snapshot compares with the training data.
 MONITORING_WINDOW_DAYS = env.int("CREDITPORTAL_MONITORING_WINDOW_DAYS", default=30)
 
-# Background jobs (scoring/jobs.py). Uploads are refused above these sizes.
+# Background jobs (docs/jobs.md). Uploads are refused above these sizes.
 MAX_TRAINING_UPLOAD_MB = env.int("CREDITPORTAL_MAX_TRAINING_UPLOAD_MB", default=200)
 # A training upload up to this size is cleaned in the request (under a second); a larger one
 # by a worker (cleaning holds the whole file: ~14 MB/s and ~7 bytes of memory per byte).
@@ -243,7 +243,7 @@ MAX_BATCH_UPLOAD_MB = env.int("CREDITPORTAL_MAX_BATCH_UPLOAD_MB", default=400)
 # Rows read, scored and committed together: a crash loses at most one chunk of work.
 BATCH_CHUNK_ROWS = env.int("CREDITPORTAL_BATCH_CHUNK_ROWS", default=10_000)
 # Processes that score a bulk job's chunks while its worker reads the file and commits
-# (scoring/jobs.py, _ChunkScorers); 1 scores in the worker process itself.
+# (scoring/jobs/pipeline.py); 1 scores in the worker process itself.
 BATCH_SCORING_PROCESSES = env.int(
     "CREDITPORTAL_BATCH_SCORING_PROCESSES", default=min(os.cpu_count() or 1, 2)
 )
@@ -267,7 +267,7 @@ CACHES["charts"] = env.cache_url(
 )
 CACHES["charts"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 5000)
 
-# REST API under /api/v1/ (creditportal/api.py). Clients authenticate with a token
+# REST API under /api/v1/ (creditportal/api_router.py). Clients authenticate with a token
 # (POST /api/v1/auth/token/), the browsable API with the portal's session. Every list is
 # paginated and filtered with django-filter; every error has one JSON shape
 # (creditportal/api/exceptions.py); requests are throttled per user and per anonymous address.

@@ -147,7 +147,8 @@ def decisions_vs_recommendations(*, months: int) -> list[dict]:
     )
 
 
-def production_versions() -> QuerySet[ModelVersion]:
+def production_version_list() -> QuerySet[ModelVersion]:
+    """Every scorecard's production version, by scorecard, without the heavy report."""
     return scoring_selectors.production_versions().defer("report", "manifest").order_by("scorecard")
 
 

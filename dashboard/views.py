@@ -64,7 +64,7 @@ def _months(request) -> int:
 
 @dashboard_view
 def home(request: HttpRequest) -> HttpResponse:
-    versions = list(selectors.production_versions())
+    versions = list(selectors.production_version_list())
     snapshots = {s.scorecard: s for s in selectors.latest_snapshots()}
     rows = [
         {"version": v, "scorecard": SCORECARDS[v.scorecard], "snapshot": snapshots.get(v.scorecard)}

@@ -24,7 +24,7 @@ def scorecard_data_path(
     None when the folder or the file is absent.
 
     `data_dir` is the caller's: the Django app passes its `CREDITPORTAL_DATA_DIR` setting,
-    the command line its `--data-dir`. `ml/` never reads the environment for it.
+    a script (the benchmarks) that same setting. `ml/` never reads the environment for it.
     """
     if data_dir is None or not Path(data_dir).is_dir():
         return None

@@ -23,9 +23,10 @@ from ml.policy import DecisionPolicy
 from ml.reasons import (
     MAX_REASONS,
     ReasonItem,
+    ReasonMemo,
+    batch_reason_codes,
     batch_reasons,
     reason,
-    reason_code,
     top_reasons,
     top_reasons_batch,
 )
@@ -113,6 +114,7 @@ class ScoringModel:
         "_derived_by_name",
         "_segment_positions",
         "_leaf_contributions",
+        "_reason_memo",
     )
 
     def __getstate__(self) -> dict[str, Any]:
@@ -133,6 +135,7 @@ class ScoringModel:
     def _prepare(self) -> None:
         self._features = self.pipeline.named_steps["features"]
         self._leaf_contributions: LeafContributions | None = None
+        self._reason_memo = ReasonMemo()
         self._compiled = CompiledPreprocessor(self.pipeline)
         self._flat = FlatForest(self.pipeline.named_steps[FOREST_STEP])
         self._derived_by_name = {f.name: f for f in self._features.derived_}
@@ -357,6 +360,7 @@ class ScoringModel:
                 self._reason_columns(chosen, frame),
                 self.describe_reason_value,
                 with_json=details,
+                memo=self._reason_memo,
             )
             out["reason_codes"] = made.codes
             if reasons:
@@ -364,7 +368,7 @@ class ScoringModel:
             if details:
                 out["reason_details"] = made.json
         else:
-            out["reason_codes"] = self._reason_codes(chosen, item_contributions)
+            out["reason_codes"] = batch_reason_codes(self._items, chosen, item_contributions)
         if self.segmenter is not None and len(frame):
             segment = self.segmenter.predict(self.segment_inputs(X))
             out["segment"] = segment
@@ -384,30 +388,3 @@ class ScoringModel:
             )
             for i in used
         }
-
-    def _reason_codes(self, chosen: np.ndarray, item_contributions: np.ndarray) -> list[str]:
-        """'pay_0+;limit_bal+;age-' per row, without the reasons' words.
-
-        Rows share a few thousand combinations at most: each row's (reason, sign) slots are
-        numbered as one integer, each distinct combination is written once, rows take
-        theirs by index.
-        """
-        raises = np.take_along_axis(item_contributions, np.maximum(chosen, 0), axis=1) > 0
-        base = 2 * (len(self._items) + 1)
-        keys = np.zeros(len(chosen), dtype=np.int64)
-        for slot in range(chosen.shape[1]):
-            item = chosen[:, slot]
-            keys = keys * base + np.where(item >= 0, (item + 1) * 2 + raises[:, slot], 0)
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        texts = np.array(
-            [
-                ";".join(
-                    reason_code(self._items[i], 1.0 if up else -1.0)
-                    for i, up in zip(chosen[row].tolist(), raises[row].tolist(), strict=True)
-                    if i >= 0
-                )
-                for row in first
-            ],
-            dtype=object,
-        )
-        return texts[inverse.ravel()].tolist()

@@ -18,6 +18,7 @@ import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -26,6 +27,12 @@ import pandas as pd
 
 MAX_REASONS = 4
 MIN_CONTRIBUTION = 1e-6  # below this a field did not move the risk
+# A contribution is kept to a millionth of risk: finer than anyone reads it, and every
+# stored prediction (bulk ones by the hundred thousand) carries four of them.
+CONTRIBUTION_DIGITS = 6
+
+
+JSON_SEPARATORS = (",", ":")  # stored reasons are compact JSON, like json.dumps with these
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ def reason(item: ReasonItem, value: Any, phrase: str, contribution: float) -> di
         "label": item.label,
         "value": value,
         "direction": "raises" if contribution > 0 else "lowers",
-        "contribution": contribution,
+        "contribution": round(contribution, CONTRIBUTION_DIGITS),
         "sentence": reason_sentence(phrase, contribution),
     }
 
@@ -115,6 +122,7 @@ def batch_reasons(
     describe: Describe,
     *,
     with_json: bool = True,
+    memo: ReasonMemo | None = None,
 ) -> BatchReasons:
     """`reason()` for every chosen (row, item) of a batch, without Python work per reason
     beyond joining text.
@@ -125,7 +133,8 @@ def batch_reasons(
     a few thousand such combinations repeat: each is written once, through `reason()`, as
     the JSON before and after its contribution; each row then takes its combinations by
     index and slots its own contributions in. Without `with_json`, only the sentences and
-    codes are made.
+    codes are made. A `memo` kept by the caller carries the written combinations from one
+    batch to the next (a bulk file's chunks share most of their values).
     """
     n_rows, n_slots = chosen.shape if chosen.ndim == 2 else (0, 0)
     if n_rows == 0:
@@ -150,21 +159,24 @@ def batch_reasons(
         codes[:, i] = column_codes + 1  # 0: missing
 
     templates: dict[int, tuple[str, str, str, str]] = {}
-    described: dict[int, tuple] = {}  # (item, value code) -> (value, phrase), either direction
+    memo = memo if memo is not None else ReasonMemo()
 
     def template(key: int) -> tuple[str, str, str, str]:
         """(JSON before the contribution, JSON after it, sentence, code) of one combination."""
         if key not in templates:
             rest, up = divmod(key, 2)
             i, code = divmod(rest, width)
-            if rest not in described:
-                raw = None if code == 0 else uniques_of[i][code - 1]
-                described[rest] = describe(i, list(raw) if isinstance(raw, tuple) else raw)
-            value, phrase = described[rest]
-            sign = 1.0 if up else -1.0
-            made = reason(items[i], value, phrase, sign)
-            head, tail = _json_around_contribution(made) if with_json else ("", "")
-            templates[key] = (head, tail, made["sentence"], reason_code(items[i], sign))
+            raw = None if code == 0 else uniques_of[i][code - 1]
+            remembered = (i, raw, up, with_json)
+            made = memo.get(remembered)
+            if made is None:
+                value, phrase = describe(i, list(raw) if isinstance(raw, tuple) else raw)
+                sign = 1.0 if up else -1.0
+                one = reason(items[i], value, phrase, sign)
+                head, tail = _json_around_contribution(one) if with_json else ("", "")
+                made = (head, tail, one["sentence"], reason_code(items[i], sign))
+                memo.put(remembered, made)
+            templates[key] = made
         return templates[key]
 
     json_parts, sentence_parts, code_parts = [], [], []
@@ -178,14 +190,15 @@ def batch_reasons(
         made = [template(int(k)) if k >= 0 else ("", "", "", "") for k in distinct]
         picked = [made[k] for k in inverse.ravel().tolist()]
         if with_json:
-            numbers = map(float.__repr__, pushed[:, slot].tolist())
+            rounded = map(round, pushed[:, slot].tolist(), repeat(CONTRIBUTION_DIGITS))
+            numbers = map(float.__repr__, rounded)
             json_parts.append(
                 [m[0] + n + m[1] if m[0] else "" for m, n in zip(picked, numbers, strict=True)]
             )
         sentence_parts.append([m[2] for m in picked])
         code_parts.append([m[3] for m in picked])
     return BatchReasons(
-        json=["[" + ", ".join(filter(None, parts)) + "]" for parts in zip(*json_parts, strict=True)]
+        json=["[" + ",".join(filter(None, parts)) + "]" for parts in zip(*json_parts, strict=True)]
         if with_json
         else None,
         sentences=[" ".join(filter(None, parts)) for parts in zip(*sentence_parts, strict=True)],
@@ -193,21 +206,72 @@ def batch_reasons(
     )
 
 
+def batch_reason_codes(
+    items: list[ReasonItem], chosen: np.ndarray, contributions: np.ndarray
+) -> list[str]:
+    """'pay_0+;limit_bal+;age-' per row: the codes of `batch_reasons` without their words.
+
+    Rows share a few thousand combinations at most: each row's (reason, sign) slots are
+    numbered as one integer, each distinct combination is written once, rows take
+    theirs by index.
+    """
+    if len(chosen) == 0:
+        return []
+    raises = np.take_along_axis(contributions, np.maximum(chosen, 0), axis=1) > 0
+    base = 2 * (len(items) + 1)
+    keys = np.zeros(len(chosen), dtype=np.int64)
+    for slot in range(chosen.shape[1]):
+        item = chosen[:, slot]
+        keys = keys * base + np.where(item >= 0, (item + 1) * 2 + raises[:, slot], 0)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    texts = np.array(
+        [
+            ";".join(
+                reason_code(items[i], 1.0 if up else -1.0)
+                for i, up in zip(chosen[row].tolist(), raises[row].tolist(), strict=True)
+                if i >= 0
+            )
+            for row in first
+        ],
+        dtype=object,
+    )
+    return texts[inverse.ravel()].tolist()
+
+
+class ReasonMemo:
+    """The written reasons of (item, value, direction) combinations, kept from one batch to
+    the next by whoever scores them (a model, for its lifetime in a process). Bounded (an
+    entry is a few hundred bytes of text): when full it starts again, which costs only the
+    writing again."""
+
+    def __init__(self, limit: int = 50_000):
+        self.limit = limit
+        self._made: dict[tuple, tuple[str, str, str, str]] = {}
+
+    def get(self, key: tuple) -> tuple[str, str, str, str] | None:
+        return self._made.get(key)
+
+    def put(self, key: tuple, made: tuple[str, str, str, str]) -> None:
+        if len(self._made) >= self.limit:
+            self._made.clear()
+        self._made[key] = made
+
+
 def _json_around_contribution(made: dict[str, Any]) -> tuple[str, str]:
-    """The JSON of a `reason()` dict, exactly as `json.dumps` writes it, cut around its
-    contribution's value (written per row). Written out for the keys `reason()` makes, in its
-    order; tests compare it with `json.dumps` so the two cannot drift."""
+    """The JSON of a `reason()` dict, exactly as `json.dumps` writes it with `JSON_SEPARATORS`,
+    cut around its contribution's value (written per row). Written out for the keys `reason()`
+    makes, in its order; tests compare it with `json.dumps` so the two cannot drift."""
     head = (
         f"{_item_json(made['field'], made['label'])}"
-        f'"value": {_encode(made["value"])}, "direction": "{made["direction"]}", '
-        '"contribution": '
+        f'"value":{_encode(made["value"])},"direction":"{made["direction"]}",'
+        '"contribution":'
     )
-    return head, f', "sentence": {_encode(made["sentence"])}}}'
+    return head, f',"sentence":{_encode(made["sentence"])}}}'
 
 
 @functools.lru_cache(maxsize=1024)
 def _item_json(field: str, label: str) -> str:
-    return f'{{"field": {_encode(field)}, "label": {_encode(label)}, '
+    return f'{{"field":{_encode(field)},"label":{_encode(label)},'
 
 
 def _encode(value: Any) -> str:
@@ -224,4 +288,4 @@ def _encode(value: Any) -> str:
         return int.__repr__(value)
     if isinstance(value, float):
         return float.__repr__(value)
-    return json.dumps(value)
+    return json.dumps(value, separators=JSON_SEPARATORS)

@@ -171,6 +171,11 @@ def model_version_production(*, scorecard_key: str) -> ModelVersion | None:
     return production_versions().filter(scorecard=scorecard_key).first()
 
 
+def scorecard_has_production(*, scorecard_key: str) -> bool:
+    """Whether the scorecard has a production version (without loading its report)."""
+    return production_versions().filter(scorecard=scorecard_key).exists()
+
+
 def model_version_production_by_scorecard() -> dict[str, ModelVersion]:
     """The production version of each scorecard that has one, by scorecard key."""
     versions = production_versions().defer("report", "manifest")

@@ -52,8 +52,9 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    # Bulk jobs run in the test process score their chunks inline (a test may swap
-    # jobs._score_chunk); tests of the scoring processes ask for them, and worker
+    # Bulk jobs run in the test process score their chunks inline (a fault injected with
+    # scoring.jobs.pipeline.inject_fault fires there); tests of the scoring processes ask
+    # for them, and worker
     # subprocesses (the kill test, benchmarks) keep the machine's default.
     settings.BATCH_SCORING_PROCESSES = 1
 
@@ -206,6 +207,9 @@ class TaskQueue:
         from kombu.exceptions import OperationalError
 
         self.error = OperationalError("Error 111 connecting to broker. Connection refused.")
+
+    def up(self) -> None:
+        self.error = None
 
     def args_of(self, task_name: str) -> list[tuple]:
         return [args for name, args in self.published if name == task_name]

@@ -50,8 +50,9 @@ class ProcessDied(Exception):
     """A process working for the job stopped unexpectedly (killed, or out of memory)."""
 
 
-def committed_first() -> None:
-    """Refuse to go on inside a transaction (test cases' own excepted).
+def refuse_inside_transaction() -> None:
+    """RuntimeError inside a transaction (test cases' own excepted), so that a job row is
+    always committed before its message is published.
 
     A worker must never look for a row that is not committed yet, and a broker failure must
     be known before the request is answered: job rows are written in a durable transaction
@@ -65,7 +66,7 @@ def committed_first() -> None:
 def queue(job: Job, task: Task) -> None:
     """Publish `task(job.pk)` now; if the broker cannot take it, fail the job with the reason
     and raise JobQueueUnavailable, so that no job is left queued without a message."""
-    committed_first()
+    refuse_inside_transaction()
     try:
         publish(task, job.pk, what="the job", outcome="Nothing was processed")
     except JobQueueUnavailable as error:

@@ -2,7 +2,8 @@
 
 Its status only moves forward (queued -> running -> succeeded / failed / cancelled); the
 machinery in `scoring/jobs/` claims, beats, finishes and recovers rows of any model built on
-`Job`, and knows nothing else about them.
+`Job`, and knows nothing else about them. The scoring app's own job models (training
+datasets, training jobs, bulk jobs) are in `scoring/models/jobs.py`.
 """
 
 from django.db import models

@@ -6,7 +6,8 @@ this host, or its heartbeat is older than JOB_STALE_SECONDS. It is released and 
 again, at most JOB_MAX_ATTEMPTS runs in all. This works on both brokers: kombu's filesystem
 transport never redelivers the message of a killed worker, and Redis only after its
 visibility timeout (an hour), by which time the job has finished and the late copy is
-skipped by `lifecycle.claim`.
+skipped by `lifecycle.claim`. Which models and tasks it is run for is the scoring
+services' business (`scoring/services/recovery.py`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
 - `uploads`: the checks every uploaded CSV passes;
 - `datasets`: training datasets (uploads, their validation, exports of outcomes);
 - `training`: retraining jobs, the comparison with production, auto-promotion, schedules;
-- `bulk_scoring` and `bulk_results`: bulk scoring jobs, and what one chunk of them stores;
+- `bulk_scoring` and `bulk_chunks`: bulk scoring jobs, and what one chunk of them stores;
 - `recovery`: queueing again the work whose worker died.
 
 How a job is claimed, kept alive, worked through in chunks and recovered is the job

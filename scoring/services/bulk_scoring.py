@@ -35,7 +35,7 @@ from scoring.jobs.pipeline import ChunkPipeline
 from scoring.models import BatchRowError, BatchScoringJob, ModelVersion, Prediction
 from scoring.serving import model_version_load
 
-from .bulk_results import (
+from .bulk_chunks import (
     PREDICTION_COLUMNS,
     ChunkContext,
     ChunkResult,
@@ -56,7 +56,7 @@ def batch_job_create(*, scorecard_key: str, upload, owner) -> BatchScoringJob:
         raise PermissionDenied("Your role does not allow bulk scoring.")
     scorecard = scorecard_or_error(scorecard_key)
     upload_check(upload, max_mb=settings.MAX_BATCH_UPLOAD_MB)
-    if selectors.model_version_production(scorecard_key=scorecard.key) is None:
+    if not selectors.scorecard_has_production(scorecard_key=scorecard.key):
         raise ApplicationError(
             f"There is no production model for '{scorecard.key}' yet: a credit manager must "
             "train and promote one.",
@@ -120,7 +120,7 @@ def _score_file(job: BatchScoringJob, token: str) -> None:
             job.rows_total = count_csv_rows(_raw(handle))  # as the job reads: blanks skipped
         lifecycle.beat(BatchScoringJob, job.pk, token, rows_total=job.rows_total)
     # Rows per second of this attempt (a resumed job does not count the rows it skips).
-    progress = _Progress(job, token)
+    progress = _ChunkCommitter(job, token)
     context = ChunkContext(job=job, scorecard=scorecard, model=model, vendor=connection.vendor)
     header: list[str] | None = None
     chunks = 0
@@ -173,7 +173,7 @@ def _raw(handle):
     return handle
 
 
-class _Progress:
+class _ChunkCommitter:
     """Commits scored chunks (in file order, on the pipeline's writer thread) and keeps the
     job's counters: a chunk's predictions, row errors and progress in one transaction, so a
     worker killed at any moment leaves either all of them or none."""

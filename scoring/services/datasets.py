@@ -26,7 +26,7 @@ from ml.cleaning import CleaningError, load_raw
 from ml.schema import Scorecard
 from ml.scorecards import get_scorecard
 from scoring.exports import safe_csv_rows
-from scoring.jobs.lifecycle import committed_first
+from scoring.jobs.lifecycle import refuse_inside_transaction
 from scoring.models import TrainingDataset
 
 from .uploads import (
@@ -60,7 +60,7 @@ def training_dataset_create(
         cleaned = _clean(scorecard, upload)
     else:
         upload_check_header(scorecard, upload, require_target=True)
-        committed_first()
+        refuse_inside_transaction()
     dataset = TrainingDataset(
         scorecard=scorecard.key,
         original_name=os.path.basename(upload.name)[:255],

@@ -1,5 +1,6 @@
 """Queueing again the scoring app's work whose worker died: bulk jobs, training jobs and the
-validation of large training uploads. Run when a worker starts and every minute by beat."""
+validation of large training uploads. Run when a worker starts and every minute by beat; the
+finding and releasing itself is the job machinery's (`scoring/jobs/recovery.py`)."""
 
 from django.utils import timezone
 

@@ -101,7 +101,7 @@ def _promote(*, version: ModelVersion, by, reason: str) -> ModelPromotion:
 
 def model_version_promote_initial(*, version: ModelVersion) -> ModelPromotion:
     """Put the first model of a scorecard in production at start-up (no user involved)."""
-    if selectors.model_version_production(scorecard_key=version.scorecard) is not None:
+    if selectors.scorecard_has_production(scorecard_key=version.scorecard):
         raise ApplicationError(f"'{version.scorecard}' already has a production model.")
     return _promote(
         version=version, by=None, reason="First model, trained and promoted automatically."

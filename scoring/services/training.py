@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from creditportal.errors import ApplicationError
+from creditportal.errors import ApplicationError, JobQueueUnavailable
 from ml.cleaning import CleaningError, CleaningReport, load_raw
 from ml.datasets import load_training_data
 from ml.evaluate import evaluate_predictions
@@ -428,6 +428,13 @@ def retraining_start_due(*, now=None) -> list[TrainingJob]:
                 by=None,
                 trigger=TrainingJob.Trigger.SCHEDULE,
             )
+        except JobQueueUnavailable as error:
+            # Nobody will run it: still due, so the next tick (the broker back) tries again.
+            ScorecardJobSettings.objects.filter(pk=config.pk).update(
+                last_scheduled_at=config.last_scheduled_at
+            )
+            log.warning("Periodic retraining of %s not started: %s", config.scorecard, error)
+            continue
         except (ApplicationError, ValidationError) as error:
             log.warning("Periodic retraining of %s not started: %s", config.scorecard, error)
             continue

@@ -49,7 +49,7 @@ def test_batch_reasons_write_exactly_what_json_dumps_writes_of_reason():
 
     import pandas as pd
 
-    from ml.reasons import ReasonItem, batch_reasons, reason
+    from ml.reasons import JSON_SEPARATORS, ReasonItem, ReasonMemo, batch_reasons, reason
 
     items = [
         ReasonItem("limit", "Credit limit", derived=False),
@@ -90,9 +90,18 @@ def test_batch_reasons_write_exactly_what_json_dumps_writes_of_reason():
             raw = values[i].iloc[row]
             value, phrase = describe(i, raw)
             expected.append(reason(items[i], value, phrase, float(contributions[row, i])))
-        assert made.json[row] == json.dumps(expected)
+        assert made.json[row] == json.dumps(expected, separators=JSON_SEPARATORS)
         assert made.sentences[row] == " ".join(r["sentence"] for r in expected)
     assert made.codes[1] == "own+;ratio-"
+    # A memo carried from batch to batch (a model's, over a bulk file's chunks) changes
+    # nothing but the work: with or without the JSON, in either order.
+    memo = ReasonMemo()
+    for with_json in (False, True, True):
+        again = batch_reasons(
+            items, chosen, contributions, values, describe, with_json=with_json, memo=memo
+        )
+        assert again.sentences == made.sentences and again.codes == made.codes
+        assert again.json == (made.json if with_json else None)
     assert (
         batch_reasons(items, chosen, contributions, values, describe, with_json=False).json is None
     )

@@ -2,6 +2,8 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
+from creditportal.errors import JobQueueUnavailable
+from creditportal.queue import publish
 from creditportal.tasks import ping
 
 
@@ -14,7 +16,11 @@ class Command(BaseCommand):
     def handle(self, *args, timeout: float, **options) -> None:
         token = uuid.uuid4().hex
         try:
-            answer = ping.delay(token).get(timeout=timeout)
+            sent = publish(ping, token, what="the check", outcome="No worker was asked")
+        except JobQueueUnavailable as error:
+            raise CommandError(str(error)) from error
+        try:
+            answer = sent.get(timeout=timeout)
         except Exception as error:
             raise CommandError(f"No worker answered within {timeout:.0f} s: {error}") from error
         if answer.get("token") != token or not answer.get("database"):

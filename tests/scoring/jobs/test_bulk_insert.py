@@ -9,7 +9,7 @@ from scoring.jobs import bulk_insert
 from scoring.models import (
     Prediction,
 )
-from scoring.services import bulk_results, bulk_scoring
+from scoring.services import bulk_chunks, bulk_scoring
 from tests.scoring.jobkit import card_default_csv, upload
 
 _copy_values = (
@@ -68,8 +68,8 @@ def test_bulk_insert_keeps_every_character(officer, production_model):
     }
     bulk_insert.insert(
         Prediction,
-        bulk_results.PREDICTION_COLUMNS,
-        [tuple(values[name] for name in bulk_results.PREDICTION_COLUMNS)],
+        bulk_chunks.PREDICTION_COLUMNS,
+        [tuple(values[name] for name in bulk_chunks.PREDICTION_COLUMNS)],
     )
     stored = Prediction.objects.get(batch_job=job, row_number=7)
     assert stored.inputs == {"note": awkward, "n": -1.5e-05}

@@ -130,6 +130,26 @@ def test_periodic_retraining_is_off_by_default_and_starts_when_due(manager):
     assert ScorecardJobSettings.objects.get().last_scheduled_at == later
 
 
+def test_periodic_retraining_due_while_the_broker_is_down_stays_due(manager, task_queue):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    training.scorecard_job_settings_update(
+        scorecard_key="card_default", by=manager, retrain_every_days=7
+    )
+    training.retraining_start_due()
+    scheduled = ScorecardJobSettings.objects.get().last_scheduled_at
+    later = timezone.now() + timedelta(days=7, minutes=1)
+    task_queue.down()
+    assert training.retraining_start_due(now=later) == []  # no exception out of beat's task
+    assert ScorecardJobSettings.objects.get().last_scheduled_at == scheduled
+    task_queue.up()
+    started = training.retraining_start_due(now=later + timedelta(minutes=1))
+    assert len(started) == 1
+    assert task_queue.args_of("scoring.run_training_job") == [(started[0].pk,)]
+
+
 def test_officer_cannot_change_job_settings(officer):
     with pytest.raises(PermissionDenied):
         training.scorecard_job_settings_update(
