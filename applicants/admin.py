@@ -2,13 +2,33 @@ from django.contrib import admin
 
 from .models import Applicant, Application
 
+# What a score and a decision were made on. Once an application is scored, an
+# administrator cannot change these in the admin: the officer's pages (reopen, score again)
+# are the way, and they keep the history. Its status moves only through those pages.
+AUDITED_FIELDS = (
+    "applicant",
+    "scorecard",
+    "requested_amount",
+    "term_months",
+    "purpose",
+    "inputs",
+    "created_by",
+)
+
+
+SCORED_STATUSES = (Application.Status.SCORED, Application.Status.DECIDED)
+
 
 class ApplicationInline(admin.TabularInline):
     model = Application
     extra = 0
     fields = ("scorecard", "requested_amount", "term_months", "status", "created_at")
-    readonly_fields = ("created_at",)
+    readonly_fields = fields  # applications are edited on their own admin page
     show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Applicant)
@@ -48,5 +68,15 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_filter = ("status", "scorecard", "created_at")
     search_fields = ("applicant__full_name", "applicant__external_reference", "purpose")
     list_select_related = ("applicant",)
-    readonly_fields = ("created_at", "updated_at")
     autocomplete_fields = ("applicant", "created_by")
+
+    def get_readonly_fields(self, request, obj: Application | None = None):
+        readonly = ["status", "created_at", "updated_at"]
+        if obj is not None and obj.status in SCORED_STATUSES:
+            readonly += AUDITED_FIELDS
+        return readonly
+
+    def has_delete_permission(self, request, obj: Application | None = None) -> bool:
+        if obj is not None and obj.status in SCORED_STATUSES:
+            return False
+        return super().has_delete_permission(request, obj)

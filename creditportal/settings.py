@@ -281,7 +281,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "creditportal.api.base.ActionPermissions",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["creditportal.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -4,7 +4,7 @@ import functools
 
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .errors import ApplicationError, JobQueueUnavailable
@@ -55,6 +55,16 @@ def job_queue_unavailable(request: HttpRequest, error: JobQueueUnavailable) -> H
         back = request.path
     context = {"message": error.message, "back": back}
     return render(request, "errors/503.html", context, status=503)
+
+
+def redirect_back(request: HttpRequest, default: str) -> HttpResponse:
+    """Redirect to the form's `next` when it is a page of this site, else to `default`: a
+    `next` naming another site (an open redirect) or nothing reachable is ignored."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    on_this_site = target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    )
+    return redirect(target if on_this_site else default)
 
 
 def form_add_errors(form, error: Exception) -> None:

@@ -38,6 +38,9 @@ plt.rcParams.update(
         "axes.axisbelow": True,
         "svg.fonttype": "none",  # text stays text: smaller files, crisp and selectable
         "font.family": "DejaVu Sans",
+        # Labels are the lender's data (officers' names, categories): a `$` is a dollar,
+        # never the start of mathtext, which fails on `$\frac{$` and would break the chart.
+        "text.parse_math": False,
     }
 )
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -254,13 +255,11 @@ def _performance_by_month(scorecard: Scorecard) -> list[dict]:
     """ROC-AUC and bad rate, by month of the prediction, of decided applications' outcomes."""
     worst = scorecard.worst_class
     rows = (
-        Decision.objects.filter(
-            reopened_at__isnull=True,
-            application__scorecard=scorecard.key,
-            application__realised_outcome__isnull=False,
-        )
+        Decision.objects.filter(reopened_at__isnull=True, application__scorecard=scorecard.key)
+        .annotate(outcome_class=scoring_selectors.outcome_class_of(OuterRef("application_id")))
+        .filter(outcome_class__isnull=False)
         .annotate(month=TruncMonth("prediction__created_at"))
-        .values_list("month", "prediction__risk", "application__realised_outcome__outcome_class")
+        .values_list("month", "prediction__risk", "outcome_class")
         .order_by("month")
     )
     by_month: dict = {}

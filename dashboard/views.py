@@ -6,8 +6,6 @@ table, downloadable as CSV with `?csv=<panel name>`.
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,8 +14,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from creditportal.queue import publish
-from creditportal.views import submits_jobs
+from creditportal.views import redirect_back, submits_jobs
 from ml.evaluate import MODEL_TITLES
+from ml.exports import safe_csv_rows
 from ml.monitoring import FOUR_FIFTHS, PSI_ACT, PSI_WATCH
 from ml.scorecards import SCORECARDS, get_scorecard
 
@@ -44,9 +43,7 @@ def _csv_or_page(
             raise Http404("No such table.")
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{panel.name}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(panel.columns)
-        writer.writerows(panel.rows)
+        response.write(safe_csv_rows([panel.columns, *panel.rows]))
         return response
     return render(request, template, {"scorecards": SCORECARDS, **context, "panels": panels})
 
@@ -157,7 +154,7 @@ def profile_compute(request: HttpRequest, pk: int) -> HttpResponse:
         f"A worker is computing the cost curve and fairness figures of {version.label}; "
         "reload this page in a minute.",
     )
-    return redirect(request.POST.get("next") or "dashboard:model_report", pk=version.pk)
+    return redirect_back(request, reverse("dashboard:model_report", args=[version.pk]))
 
 
 # --- monitoring -------------------------------------------------------------------------------

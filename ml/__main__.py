@@ -19,6 +19,7 @@ from pathlib import Path
 from ml.artifacts import load_model, read_manifest, save_model
 from ml.cleaning import iter_clean_chunks, load_raw
 from ml.evaluate import comparison_table
+from ml.exports import safe_csv_rows, safe_csv_text
 from ml.scorecards import SCORECARDS, get_scorecard
 from ml.train import train_scorecard
 
@@ -72,22 +73,23 @@ def score_command(args: argparse.Namespace) -> int:
     scored = invalid = 0
     started = time.monotonic()
     with open(output, "w", newline="") as out, open(errors_path, "w", newline="") as errors_out:
-        errors_out.write("row_number,field,message\n")
-        for number, chunk in enumerate(
-            iter_clean_chunks(model.scorecard, args.input, chunksize=args.chunksize)
-        ):
+        errors_out.write(safe_csv_rows([["row_number", "field", "message"]]))
+        for chunk in iter_clean_chunks(model.scorecard, args.input, chunksize=args.chunksize):
             valid = chunk.valid_frame
-            for row_number, fields in chunk.row_errors.items():
-                for field_name, messages in fields.items():
-                    message = " ".join(messages).replace('"', "'")
-                    errors_out.write(f'{row_number},{field_name},"{message}"\n')
+            errors_out.write(
+                safe_csv_rows(
+                    [row_number, field_name, " ".join(messages)]
+                    for row_number, fields in chunk.row_errors.items()
+                    for field_name, messages in fields.items()
+                )
+            )
             invalid += len(chunk.row_errors)
             if valid.empty:
                 continue
             predictions = model.predict_frame(valid)
             inputs = valid.loc[:, [ROW_NUMBER, *model.scorecard.field_names]]
             table = inputs.join(predictions)
-            table.to_csv(out, header=number == 0 or scored == 0, index=False)
+            out.write(safe_csv_text(table, header=scored == 0))
             scored += len(valid)
             print(f"  scored {scored} rows ({invalid} invalid)", flush=True)
     seconds = time.monotonic() - started

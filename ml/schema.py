@@ -351,7 +351,14 @@ def _coerce_number(field_: Field, raw: Any) -> Coerced:
     if isinstance(raw, bool):
         return None, NUMBER_MESSAGE, "not a number, set missing"
     if isinstance(raw, int | float):
-        number = float(raw)
+        try:
+            number = float(raw)
+        except OverflowError:  # an integer of hundreds of digits (JSON allows it)
+            return (
+                None,
+                f"Must be {field_.range_text} (got a number too large).",
+                (field_.out_of_range_note),
+            )
         if not math.isfinite(number):
             return None, NUMBER_MESSAGE, "not a number, set missing"
     else:

@@ -93,7 +93,7 @@ class DecisionAdmin(ReadOnlyAdmin):
 
 @admin.register(ApplicationOutcome)
 class ApplicationOutcomeAdmin(ReadOnlyAdmin):
-    list_display = ("application", "outcome_class", "recorded_by", "recorded_at")
+    list_display = ("application", "outcome_class", "corrects", "recorded_by", "recorded_at")
     list_filter = ("outcome_class",)
 
 

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from creditportal.filters import MAX_ID
 from ml.scorecards import SCORECARDS
 
 from .models import Recommendation, ScorecardJobSettings, TrainingDataset
@@ -9,6 +10,9 @@ from .services.training import SETTINGS_FIELDS
 
 
 class DecisionForm(forms.Form):
+    # The prediction the officer is looking at: deciding on it after a newer score was taken
+    # is refused, so a decision is never attached to a score nobody read.
+    prediction = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     outcome = forms.ChoiceField(choices=Recommendation.choices, widget=forms.RadioSelect)
     note = forms.CharField(
         required=False,

@@ -1,6 +1,6 @@
 """Reads of the scoring app. Access follows the applicant's owner, as in the portal."""
 
-from django.db.models import QuerySet
+from django.db.models import Expression, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from applicants.models import Applicant, Application
@@ -190,9 +190,26 @@ def promotion_get(*, promotion_id: int) -> ModelPromotion:
 
 
 def outcome_of(*, application: Application) -> ApplicationOutcome | None:
-    """What really happened to the application, once recorded."""
+    """What really happened to the application, once recorded (as last corrected)."""
     return (
-        ApplicationOutcome.objects.filter(application=application)
+        ApplicationOutcome.objects.current()
+        .filter(application=application)
         .select_related("recorded_by")
         .first()
+    )
+
+
+def outcome_history(*, application: Application) -> QuerySet[ApplicationOutcome]:
+    """Every outcome recorded for the application, the latest first: corrections and what
+    they corrected."""
+    return ApplicationOutcome.objects.filter(application=application).select_related("recorded_by")
+
+
+def outcome_class_of(application: OuterRef | Expression) -> Subquery:
+    """The current outcome class of `application` (an OuterRef to its id) as a subquery,
+    to annotate or filter rows with; None while no outcome is recorded."""
+    return Subquery(
+        ApplicationOutcome.objects.current()
+        .filter(application=application)
+        .values("outcome_class")[:1]
     )

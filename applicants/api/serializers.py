@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from applicants.models import Applicant, Application
 from creditportal.api.serializers import AnyObjectField, UserSummarySerializer
+from creditportal.filters import MAX_ID
 from ml.scorecards import SCORECARDS
 
 
@@ -60,7 +61,9 @@ class ArchiveInputSerializer(serializers.Serializer):
 
 
 class ReassignInputSerializer(serializers.Serializer):
-    owner = serializers.IntegerField(help_text="Id of an active loan officer.")
+    owner = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Id of an active loan officer."
+    )
 
 
 class ApplicantSummarySerializer(serializers.ModelSerializer):
@@ -116,7 +119,9 @@ class ApplicationUpdateSerializer(serializers.Serializer):
 
 
 class ApplicationCreateSerializer(ApplicationUpdateSerializer):
-    applicant = serializers.IntegerField(help_text="One of your applicants.")
+    applicant = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="One of your applicants."
+    )
     scorecard = serializers.ChoiceField(
         choices=list(SCORECARDS), help_text="The product's scorecard."
     )

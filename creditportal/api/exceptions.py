@@ -14,6 +14,8 @@
 | Django `PermissionDenied`, DRF `PermissionDenied` | 403 | `permission_denied` |
 | `Http404`, DRF `NotFound` | 404 | `not_found` |
 | `Gone` (a file deleted under the retention policy) | 410 | `gone` |
+| Django `RequestDataTooBig` (a body over DATA_UPLOAD_MAX_MEMORY_SIZE) | 413 | `request_too_large` |
+| other Django `SuspiciousOperation` (too many fields, a bad multipart body) | 400 | `bad_request` |
 | other DRF errors (401, 405, 406, 415, 429...) | theirs | their default code |
 | anything else | 500 | `server_error` (logged with its traceback; the body says nothing more) |
 
@@ -25,7 +27,9 @@ moved on". Django's `__all__` key becomes `non_field_errors`, nested errors get 
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections
 from django.http import Http404, JsonResponse
@@ -52,6 +56,18 @@ class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The background workers cannot be reached; try again later."
     default_code = "broker_unavailable"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
+class BadRequest(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The request could not be read."
+    default_code = "bad_request"
 
 
 class Gone(exceptions.APIException):
@@ -125,6 +141,14 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
         return exceptions.PermissionDenied(
             _own_message(exc, exceptions.PermissionDenied.default_detail)
         )
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return RequestTooLarge(
+            f"The request body is larger than {limit / 1024 / 1024:.1f} MB; files go in a "
+            "multipart upload."
+        )
+    if isinstance(exc, SuspiciousOperation):
+        return BadRequest(_own_message(exc, BadRequest.default_detail))
     return None
 
 
@@ -172,8 +196,6 @@ def _validation_message(fields: dict[str, list[str]]) -> str:
 
 def axes_lockout_response(request, original_response=None, credentials=None):
     """django-axes lockout: the API's error format under /api/, the portal's page elsewhere."""
-    from django.conf import settings
-
     message = (
         "Too many failed logins for this username from this address; "
         f"try again in {int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} minutes."

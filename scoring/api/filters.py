@@ -4,16 +4,15 @@ as in the applicants' lists."""
 import django_filters
 
 from applicants.filters import scorecard_choices
+from creditportal.filters import IdFilter
 
 from ..models import Decision, ModelPromotion, ModelVersion, Prediction, Recommendation
 
 
 class PredictionFilter(django_filters.FilterSet):
-    # Plain ids, not model choices: an id you may not see filters to nothing, exactly like
-    # an id that does not exist, instead of answering "not a valid choice".
-    application = django_filters.NumberFilter(field_name="application_id")
-    applicant = django_filters.NumberFilter(field_name="application__applicant_id")
-    model_version = django_filters.NumberFilter(field_name="model_version_id")
+    application = IdFilter(field_name="application_id")
+    applicant = IdFilter(field_name="application__applicant_id")
+    model_version = IdFilter(field_name="model_version_id")
     scorecard = django_filters.ChoiceFilter(choices=scorecard_choices)
     recommendation = django_filters.ChoiceFilter(choices=Recommendation.choices)
     source = django_filters.ChoiceFilter(choices=Prediction.Source.choices)
@@ -33,7 +32,7 @@ class PredictionFilter(django_filters.FilterSet):
 
 
 class DecisionFilter(django_filters.FilterSet):
-    application = django_filters.NumberFilter(field_name="application_id")
+    application = IdFilter(field_name="application_id")
     outcome = django_filters.ChoiceFilter(choices=Recommendation.choices)
     is_override = django_filters.BooleanFilter()
     active = django_filters.BooleanFilter(

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from creditportal.api.serializers import AnyObjectField, UserSummarySerializer
+from creditportal.filters import MAX_ID
 from ml.schema import Field, FieldKind, Scorecard
 from ml.scorecards import SCORECARDS, get_scorecard
 from scoring.models import (
@@ -279,7 +280,17 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 
 class DecisionCreateSerializer(serializers.Serializer):
-    application = serializers.IntegerField(help_text="A scored application of yours.")
+    application = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="A scored application of yours."
+    )
+    prediction = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="The prediction the decision is made on. When given and the application has "
+        "been scored again since, the answer is 409 `stale_prediction`; without it, the "
+        "latest prediction is used.",
+    )
     outcome = serializers.ChoiceField(choices=Recommendation.choices)
     note = serializers.CharField(
         max_length=4000,
@@ -295,7 +306,15 @@ class OutcomeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApplicationOutcome
-        fields = ["id", "application", "outcome_class", "note", "recorded_by", "recorded_at"]
+        fields = [
+            "id",
+            "application",
+            "outcome_class",
+            "note",
+            "corrects",
+            "recorded_by",
+            "recorded_at",
+        ]
         read_only_fields = fields
 
 

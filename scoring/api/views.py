@@ -10,13 +10,14 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from applicants.api.views import inputs_errors
 from applicants.selectors import application_get_for_user
 from creditportal.api.base import SubmitsJobs, filterset_queryset, paginated_response
 from creditportal.api.exceptions import Gone
+from creditportal.api.parsers import JSONParser
 from ml.scorecards import SCORECARDS, get_scorecard
 from scoring import selectors
 from scoring.jobs import lifecycle
@@ -103,7 +104,8 @@ class DecisionViewSet(viewsets.GenericViewSet):
         responses={201: DecisionSerializer},
         description="Decide a scored application on its latest prediction. An outcome that "
         "differs from the recommendation is an override and needs a note. 409 when the "
-        "application is not scored or already decided.",
+        "application is not scored or already decided, or (`stale_prediction`) was scored "
+        "again after the `prediction` given.",
     )
     def create(self, request):
         serializer = DecisionCreateSerializer(data=request.data)
@@ -111,7 +113,11 @@ class DecisionViewSet(viewsets.GenericViewSet):
         data = serializer.validated_data
         application = application_for_field(user=request.user, application_id=data["application"])
         decision = decisions.decision_create(
-            application=application, outcome=data["outcome"], note=data["note"], by=request.user
+            application=application,
+            outcome=data["outcome"],
+            note=data["note"],
+            by=request.user,
+            prediction_id=data.get("prediction"),
         )
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 

@@ -154,11 +154,30 @@ class Decision(models.Model):
         return f"{self.get_outcome_display()} application #{self.application_id}"
 
 
-class ApplicationOutcome(models.Model):
-    """What really happened after the decision (e.g. repaid or defaulted), recorded later."""
+class OutcomeQuerySet(ImmutableQuerySet):
+    def current(self) -> "OutcomeQuerySet":
+        """Each application's outcome as it stands: the records no later record corrects."""
+        return self.filter(corrected_by__isnull=True)
 
-    application = models.OneToOneField(
-        Application, on_delete=models.PROTECT, related_name="realised_outcome"
+
+class ApplicationOutcome(models.Model):
+    """What really happened after the decision (e.g. repaid or defaulted), recorded later.
+
+    Never changed once stored: a correction is a new record naming the one it corrects
+    (`corrects`), so the history of what was believed when stays. An application's outcome
+    is the record no other corrects; at most one record per application corrects nothing,
+    and a record is corrected at most once (database constraints), so two managers
+    correcting at the same moment cannot both win.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="outcomes")
+    corrects = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrected_by",
+        help_text="The earlier record this one corrects.",
     )
     outcome_class = models.CharField(
         max_length=32, help_text="One of the scorecard's classes, e.g. default / no_default."
@@ -169,8 +188,25 @@ class ApplicationOutcome(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
+    objects = OutcomeQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-recorded_at"]
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(corrects__isnull=True),
+                name="one_first_outcome_per_application",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Outcome of application #{self.application_id}: {self.outcome_class}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Outcomes are kept as recorded: record a correction instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Outcomes are kept as recorded: record a correction instead.")

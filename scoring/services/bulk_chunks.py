@@ -24,9 +24,9 @@ from django.db import connection
 from django.utils import timezone
 
 from ml.cleaning import ROW_NUMBER, CsvChunk, clean_frame
+from ml.exports import safe_csv_columns, safe_csv_rows
 from ml.model import ScoringModel
 from ml.schema import FieldKind, Scorecard, split_multi
-from scoring.exports import safe_csv_columns, safe_csv_rows
 from scoring.jobs.bulk_insert import Rows, rows_for
 from scoring.models import BatchScoringJob, Prediction
 

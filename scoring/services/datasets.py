@@ -16,16 +16,17 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q
 from django.utils import timezone
 
 from applicants.models import Application
 from creditportal.errors import ApplicationError, JobQueueUnavailable
 from creditportal.queue import publish
 from ml.cleaning import CleaningError, load_raw
+from ml.exports import safe_csv_rows
 from ml.schema import Scorecard
 from ml.scorecards import get_scorecard
-from scoring.exports import safe_csv_rows
+from scoring import selectors
 from scoring.jobs.lifecycle import refuse_inside_transaction
 from scoring.models import TrainingDataset
 
@@ -198,8 +199,9 @@ def training_dataset_from_outcomes(*, scorecard_key: str, by) -> TrainingDataset
         raise PermissionDenied("Only a credit manager can export training data.")
     scorecard = scorecard_or_error(scorecard_key)
     applications = (
-        Application.objects.filter(scorecard=scorecard.key, realised_outcome__isnull=False)
-        .select_related("realised_outcome")
+        Application.objects.filter(scorecard=scorecard.key)
+        .annotate(outcome_class=selectors.outcome_class_of(OuterRef("pk")))
+        .filter(outcome_class__isnull=False)
         .order_by("pk")
     )
     columns = [*scorecard.field_names, scorecard.target]
@@ -208,7 +210,7 @@ def training_dataset_from_outcomes(*, scorecard_key: str, by) -> TrainingDataset
     rows = [columns]
     for application in applications.iterator(chunk_size=2000):
         row = [_export_value(application.inputs.get(name)) for name in scorecard.field_names]
-        row.append(application.realised_outcome.outcome_class)
+        row.append(application.outcome_class)
         if scorecard.grouping_key:
             row.append(f"applicant-{application.applicant_id}")
         rows.append(row)

@@ -42,10 +42,13 @@ def application_scoring(context, application) -> dict:
         "latest_prediction": latest,
         "decision": selectors.decision_active(application=application),
         "decisions": selectors.decision_list(application=application),
-        "decision_form": DecisionForm(initial={"outcome": latest.recommendation})
+        "decision_form": DecisionForm(
+            initial={"outcome": latest.recommendation, "prediction": latest.pk}
+        )
         if can_decide
         else None,
         "reopen_form": ReasonForm(),
         "outcome_form": OutcomeForm(scorecard=get_scorecard(application.scorecard)),
         "realised_outcome": selectors.outcome_of(application=application),
+        "outcome_history": list(selectors.outcome_history(application=application)),
     }

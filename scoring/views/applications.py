@@ -57,7 +57,9 @@ def _result_context(request: HttpRequest, prediction, decision_form=None) -> dic
         and request.user.has_perm("scoring.add_decision")
     )
     if can_decide and decision_form is None:
-        decision_form = DecisionForm(initial={"outcome": prediction.recommendation})
+        decision_form = DecisionForm(
+            initial={"outcome": prediction.recommendation, "prediction": prediction.pk}
+        )
     return {
         "prediction": prediction,
         "scorecard": scorecard,
@@ -85,6 +87,7 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 outcome=form.cleaned_data["outcome"],
                 note=form.cleaned_data["note"],
                 by=request.user,
+                prediction_id=form.cleaned_data["prediction"],
             )
         except ValidationError as error:
             for field, field_errors in error.message_dict.items():

@@ -56,11 +56,14 @@ def test_decision_form_override_without_note_is_refused(
     prediction = prediction_create(application=application, requested_by=officer)
     other = "approve" if prediction.recommendation != "approve" else "decline"
     url = reverse("scoring:application_decide", args=[application.pk])
-    response = officer_client.post(url, {"outcome": other, "note": ""})
+    seen = {"prediction": prediction.pk}
+    response = officer_client.post(url, {**seen, "outcome": other, "note": ""})
     assert response.status_code == 400
     assert "A note is required" in response.content.decode()
     assert not Decision.objects.exists()
-    response = officer_client.post(url, {"outcome": other, "note": "Long-standing customer"})
+    response = officer_client.post(
+        url, {**seen, "outcome": other, "note": "Long-standing customer"}
+    )
     assert response.status_code == 302
     assert Decision.objects.get().is_override
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.exports import safe_cell, safe_csv_rows, safe_csv_text, safe_frame
+from ml.exports import safe_cell, safe_csv_rows, safe_csv_text, safe_frame
 
 
 @pytest.mark.parametrize(
@@ -19,7 +19,9 @@ from scoring.exports import safe_cell, safe_csv_rows, safe_csv_text, safe_frame
         ("-2+3", "'-2+3"),
         ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
         ("\t=1", "'\t=1"),
-        ("\r=1", "'\r=1"),
+        ("\r=1", "\r'=1"),  # each line of a cell, as a spreadsheet may see a new cell there
+        ("note\r=cmd|' /C calc'!A0", "note\r'=cmd|' /C calc'!A0"),
+        ("a\r\n@SUM(1)\n-5\n+x", "a\r\n'@SUM(1)\n-5\n'+x"),
         ("-12.5", "-12.5"),  # a plain number is data, left alone
         ("+3", "+3"),
         ("-1e-05", "-1e-05"),
@@ -45,7 +47,16 @@ def test_safe_frame_matches_safe_cell_and_escapes_headers():
 
 
 def test_safe_csv_rows():
-    assert safe_csv_rows([["a", "=b"], ["-1", "@c"]]) == "a,'=b\n-1,'@c\n"
+    assert safe_csv_rows([["a", "=b"], ["-1", "@c"]]) == "a,'=b\r\n-1,'@c\r\n"
+
+
+@pytest.mark.parametrize("cell", ["note\r=1+1", "note\n=1+1", "note\r\n=1+1", "\r"])
+def test_a_cell_with_a_line_break_stays_one_quoted_cell(cell):
+    """Python's csv writer quotes only the characters of its line terminator: with `\n`
+    alone, a lone `\r` went out unquoted and a spreadsheet started a new row there."""
+    text = safe_csv_rows([["first", cell, "last"]])
+    assert text.startswith('first,"') and text.endswith('",last\r\n')
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [["first", safe_cell(cell), "last"]]
 
 
 @settings(max_examples=300, deadline=None)
