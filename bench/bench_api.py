@@ -125,6 +125,7 @@ def server_environment(workdir: Path) -> dict[str, str]:
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-anything-else",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",  # wrk speaks plain HTTP on loopback
         "DJANGO_LOG_LEVEL": "WARNING",
         "CREDITPORTAL_VAR_DIR": str(workdir),
         "DJANGO_MEDIA_ROOT": str(workdir / "media"),

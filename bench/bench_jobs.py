@@ -47,7 +47,7 @@ def main() -> None:
     os.environ["CELERY_BROKER_DIR"] = str(workdir / "broker")
     os.environ["DJANGO_SETTINGS_MODULE"] = "creditportal.settings"
     # As in production: with DEBUG on, Django would also log every SQL statement.
-    os.environ.setdefault("DJANGO_DEBUG", "false")
+    os.environ["DJANGO_DEBUG"] = "false"
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-" + os.urandom(24).hex())
     import django
 

@@ -35,6 +35,7 @@ from ml.train import train_scorecard  # noqa: E402
 def data_dir() -> Path:
     """The app's one data-directory setting (CREDITPORTAL_DATA_DIR)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "creditportal.settings")
+    os.environ.setdefault("DJANGO_DEBUG", "true")  # only its data-directory setting is read
     from django.conf import settings
 
     return settings.CREDITPORTAL_DATA_DIR

@@ -31,6 +31,7 @@ def main() -> None:
     workdir = tempfile.mkdtemp(prefix="creditportal-bench-")
     os.environ.setdefault("CREDITPORTAL_VAR_DIR", workdir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "creditportal.settings"
+    os.environ.setdefault("DJANGO_DEBUG", "true")  # measured in development settings
     import django
 
     django.setup()

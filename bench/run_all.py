@@ -28,6 +28,7 @@ def data_dir() -> str:
     """This tree's data-directory setting, given to both trees (the baseline's worktree has no
     `../shared` beside it)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "creditportal.settings")
+    os.environ.setdefault("DJANGO_DEBUG", "true")  # only its data-directory setting is read
     sys.path.insert(0, str(REPO))
     from django.conf import settings
 

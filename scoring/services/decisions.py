@@ -105,7 +105,7 @@ def outcome_record(
         current = (
             ApplicationOutcome.objects.current()
             .filter(application=application)
-            .select_for_update()
+            .select_for_update(of=("self",))  # not the joined "corrected by" side
             .first()
         )
         if current is not None and (current.outcome_class, current.note) == (outcome_class, note):
