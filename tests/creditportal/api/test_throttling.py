@@ -36,4 +36,3 @@ def test_anonymous_rate_per_address(anon_api, officer):
     assert int(response["Retry-After"]) > 0
     elsewhere = anon_api.post("/api/v1/auth/token/", data, REMOTE_ADDR="10.0.0.9")
     assert elsewhere.status_code == 400
-
