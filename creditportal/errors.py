@@ -25,3 +25,12 @@ class JobQueueUnavailable(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class ModelUnavailable(ApplicationError):
+    """The production model exists but cannot be loaded (its artifact is missing, or does not
+    match the hash recorded for it): a fault of the service, not of the request (HTTP 503
+    `model_unavailable`), until an administrator restores the file or promotes another."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extra={"code": "model_unavailable"})

@@ -181,6 +181,7 @@ STORAGES = {
 # DJANGO_SECURE_PROXY_SSL_HEADER=true so that the proxy's X-Forwarded-Proto is believed (and
 # make sure the proxy sets it: docs/deployment.md).
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # load balancers probe over plain HTTP
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
@@ -315,6 +316,9 @@ BATCH_SCORING_PROCESSES = env.int(
 # data); then both are deleted and the job keeps its counts, predictions and row errors.
 # 0 keeps them for ever.
 BATCH_FILE_RETENTION_DAYS = env.int("CREDITPORTAL_BATCH_FILE_RETENTION_DAYS", default=30)
+# Every worker writes a heartbeat this often; the pages say "no worker is running" when
+# none has written one for three times as long (creditportal/workers.py).
+WORKER_HEARTBEAT_SECONDS = env.int("CREDITPORTAL_WORKER_HEARTBEAT_SECONDS", default=30)
 # A running job whose heartbeat is older than this is taken to have lost its worker.
 JOB_STALE_SECONDS = env.int("CREDITPORTAL_JOB_STALE_SECONDS", default=600)
 # A job re-queued after its worker died this many times is failed instead.

@@ -2,19 +2,53 @@
 
 import functools
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .errors import ApplicationError, JobQueueUnavailable
+from .health import run_checks
+from .workers import workers_running
 
 
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness for a load balancer: the process answers and the database is reachable."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """What works and what does not, for a load balancer and for monitoring.
+
+    200 while this process answers and the database is reachable (a load balancer keeps
+    sending it requests: scoring works), with `"status": "degraded"` and the reason when the
+    broker is unreachable, no worker is running or a production model cannot be loaded;
+    503 when the database is unreachable. Names no host, file or hash: anyone may ask.
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({"status": "down", "database": "unreachable"}, status=503)
+    checks = run_checks()  # "models": each production model (scoring/health.py)
+    report = {
+        "database": "ok",
+        "broker": "ok" if broker_reachable() else "unreachable",
+        "workers": len(workers_running()),
+        **checks,
+    }
+    degraded = (
+        report["broker"] != "ok"
+        or report["workers"] == 0
+        or any(status != "ok" for checked in checks.values() for status in checked.values())
+    )
+    return JsonResponse({"status": "degraded" if degraded else "ok", **report})
+
+
+def broker_reachable() -> bool:
+    from .celery import app
+
+    try:
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, timeout=2)
+    except Exception:  # any failure to connect means no task can be queued
+        return False
+    return True
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:

@@ -15,10 +15,12 @@ from django.views.decorators.http import require_POST
 
 from creditportal.queue import publish
 from creditportal.views import redirect_back, submits_jobs
+from creditportal.workers import NO_WORKER, workers_running
 from ml.evaluate import MODEL_TITLES
 from ml.exports import safe_csv_rows
 from ml.monitoring import FOUR_FIFTHS, PSI_ACT, PSI_WATCH
 from ml.scorecards import SCORECARDS, get_scorecard
+from scoring.serving import model_availability
 
 from . import panels as panels_module
 from . import selectors, services, tasks
@@ -68,11 +70,24 @@ def home(request: HttpRequest) -> HttpResponse:
         for v in versions
         if v.scorecard in SCORECARDS
     ]
-    return render(
-        request,
-        "dashboard/home.html",
-        {"alerts": selectors.dashboard_alerts(), "rows": rows, "scorecards": SCORECARDS},
-    )
+    # What stops work now, above the models' alerts: a model that cannot be loaded (every
+    # scoring of its scorecard fails) and no worker running (every job waits).
+    faults = [
+        f"{row['scorecard'].label}, {row['version'].label}: the production model cannot be "
+        f"loaded ({why}). Scoring is refused until its file is restored or another version "
+        "is promoted."
+        for row in rows
+        if (why := model_availability(row["version"]))
+    ]
+    if not workers_running():
+        faults.append(NO_WORKER)
+    context = {
+        "faults": faults,
+        "alerts": selectors.dashboard_alerts(),
+        "rows": rows,
+        "scorecards": SCORECARDS,
+    }
+    return render(request, "dashboard/home.html", context)
 
 
 # --- portfolio --------------------------------------------------------------------------------

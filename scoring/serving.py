@@ -8,13 +8,16 @@ Web workers and Celery workers all behave the same way, so none needs a restart.
 """
 
 import functools
+import hashlib
+import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from django.db import connection
 
-from creditportal.errors import ApplicationError
-from ml.artifacts import load_model_bytes
+from creditportal.errors import ApplicationError, ModelUnavailable
+from ml.artifacts import ArtifactError, load_model_bytes
 from ml.model import ScoringModel
 
 from .models import ModelVersion
@@ -35,8 +38,22 @@ class LoadedModel:
 
 SUMMARY_FIELDS = ("id", "scorecard", "version", "status", "is_synthetic", "created_at")
 
+
+@dataclass(frozen=True)
+class _Failure:
+    stamp: tuple[int, str]
+    message: str
+    retry_at: float
+
+
+# A production model that failed to load is tried again only after this long (or at once
+# when another version is promoted): its file is not read and hashed on every request.
+RETRY_SECONDS = 60.0
+
 _loaded: dict[str, LoadedModel] = {}
+_failed: dict[str, _Failure] = {}
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def production_stamp(scorecard_key: str) -> tuple[int, str] | None:
@@ -78,17 +95,76 @@ def production_model(scorecard_key: str) -> LoadedModel:
         current = _loaded.get(scorecard_key)
         if current and (current.version_id, current.artifact_sha256) == stamp:
             return current
+        failed = _failed.get(scorecard_key)
+        if failed and failed.stamp == stamp and time.monotonic() < failed.retry_at:
+            raise ModelUnavailable(failed.message)
         version = ModelVersion.objects.get(pk=stamp[0])
+        try:
+            model = model_version_load(version)
+        except Exception as error:  # any reason the artifact cannot be used: say which
+            log.error("Production model %s cannot be loaded: %s", version, error)
+            message = (
+                f"The production model of '{scorecard_key}' ({version.label}) cannot be loaded "
+                f"({_why(error)}). Nothing was scored; an administrator must restore its file "
+                "or promote another version."
+            )
+            _failed[scorecard_key] = _Failure(stamp, message, time.monotonic() + RETRY_SECONDS)
+            raise ModelUnavailable(message) from error
+        _failed.pop(scorecard_key, None)
         loaded = LoadedModel(
             version_id=version.pk,
             version=version.version,
             artifact_sha256=version.artifact_sha256,
             is_synthetic=version.is_synthetic,
-            model=model_version_load(version),
+            model=model,
             row=ModelVersion.objects.only(*SUMMARY_FIELDS).get(pk=version.pk),
         )
         _loaded[scorecard_key] = loaded
         return loaded
+
+
+HASH_MISMATCH = "its artifact does not match the hash recorded when it was registered"
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, OSError):
+        return "its artifact file is missing or unreadable"
+    if isinstance(error, ArtifactError) and "sha256" in str(error):
+        return HASH_MISMATCH
+    return "its artifact could not be read"
+
+
+# Hashing an artifact reads the whole file: a verdict is kept this long per process.
+AVAILABILITY_SECONDS = 600.0
+_availability: dict[tuple[int, str], tuple[str | None, float]] = {}
+
+
+def model_availability(version: ModelVersion) -> str | None:
+    """Why `version`'s artifact cannot be used, or None when it can: the file is there and
+    its sha256 is the one recorded (read and hashed, not unpickled; a file that is there
+    is hashed again only every AVAILABILITY_SECONDS). For the health check and the
+    dashboard, not for every scoring call."""
+    key = (version.pk, version.artifact_sha256)
+    if not version.artifact or not version.artifact.storage.exists(version.artifact.name):
+        _availability.pop(key, None)
+        return _why(FileNotFoundError(version.artifact.name))
+    known = _availability.get(key)
+    if known is not None and time.monotonic() < known[1]:
+        return known[0]
+    verdict = _artifact_verdict(version)
+    _availability[key] = (verdict, time.monotonic() + AVAILABILITY_SECONDS)
+    return verdict
+
+
+def _artifact_verdict(version: ModelVersion) -> str | None:
+    try:
+        with version.artifact.open("rb") as artifact:
+            digest = hashlib.file_digest(artifact, "sha256").hexdigest()
+    except OSError as error:
+        return _why(error)
+    if digest != version.artifact_sha256:
+        return HASH_MISMATCH
+    return None
 
 
 def model_version_load(version: ModelVersion) -> ScoringModel:
@@ -104,3 +180,5 @@ def forget_loaded_models() -> None:
     """Drop every model this process holds (tests, and after deleting artifacts by hand)."""
     with _lock:
         _loaded.clear()
+        _failed.clear()
+        _availability.clear()

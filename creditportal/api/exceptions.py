@@ -10,6 +10,7 @@
 | --- | --- | --- |
 | DRF `ValidationError`, Django `ValidationError` | 400 | `validation_error` |
 | `JobQueueUnavailable` (the background workers cannot be reached) | 503 | `broker_unavailable` |
+| `ModelUnavailable` (the production model cannot be loaded) | 503 | `model_unavailable` |
 | `ApplicationError` (a business rule: "already decided") | 409 | `conflict`, or `extra["code"]` |
 | Django `PermissionDenied`, DRF `PermissionDenied` | 403 | `permission_denied` |
 | `Http404`, DRF `NotFound` | 404 | `not_found` |
@@ -38,7 +39,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from creditportal.errors import ApplicationError, JobQueueUnavailable
+from creditportal.errors import ApplicationError, JobQueueUnavailable, ModelUnavailable
 
 logger = logging.getLogger("creditportal.api")
 
@@ -133,6 +134,8 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
         return exceptions.ValidationError(detail)
     if isinstance(exc, JobQueueUnavailable):
         return ServiceUnavailable(exc.message)
+    if isinstance(exc, ModelUnavailable):
+        return ServiceUnavailable(exc.message, code="model_unavailable")
     if isinstance(exc, ApplicationError):
         return Conflict(exc.message, code=exc.extra.get("code", Conflict.default_code))
     if isinstance(exc, Http404):

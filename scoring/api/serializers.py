@@ -13,6 +13,7 @@ from creditportal.api.serializers import AnyObjectField, UserSummarySerializer
 from creditportal.filters import MAX_ID
 from ml.schema import Field, FieldKind, Scorecard
 from ml.scorecards import SCORECARDS, get_scorecard
+from scoring.jobs import lifecycle
 from scoring.models import (
     ApplicationOutcome,
     BatchScoringJob,
@@ -443,6 +444,9 @@ class BatchScoringJobSerializer(serializers.ModelSerializer):
     model_version = serializers.PrimaryKeyRelatedField(read_only=True)
     result_url = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    waiting_note = serializers.SerializerMethodField(
+        help_text='For a queued job when no worker is running, says so; else "".'
+    )
 
     class Meta:
         model = BatchScoringJob
@@ -453,6 +457,7 @@ class BatchScoringJobSerializer(serializers.ModelSerializer):
             "original_name",
             "size_bytes",
             "status",
+            "waiting_note",
             "owner",
             "model_version",
             "rows_total",
@@ -472,6 +477,9 @@ class BatchScoringJobSerializer(serializers.ModelSerializer):
             "files_deleted_at",
         ]
         read_only_fields = fields
+
+    def get_waiting_note(self, job) -> str:
+        return lifecycle.waiting_note(job)
 
     def _absolute(self, path: str) -> str:
         request = self.context.get("request")
@@ -539,6 +547,9 @@ class TrainingJobSerializer(serializers.ModelSerializer):
     comparison = AnyObjectField(read_only=True)
     auto_promotion = AnyObjectField(read_only=True)
     timings = AnyObjectField(read_only=True)
+    waiting_note = serializers.SerializerMethodField(
+        help_text='For a queued job when no worker is running, says so; else "".'
+    )
 
     class Meta:
         model = TrainingJob
@@ -549,6 +560,7 @@ class TrainingJobSerializer(serializers.ModelSerializer):
             "search",
             "trigger",
             "status",
+            "waiting_note",
             "stage",
             "progress",
             "log",
@@ -565,3 +577,6 @@ class TrainingJobSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+    def get_waiting_note(self, job) -> str:
+        return lifecycle.waiting_note(job)

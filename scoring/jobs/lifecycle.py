@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from creditportal.errors import ApplicationError, JobQueueUnavailable
 from creditportal.queue import publish
+from creditportal.workers import NO_WORKER, workers_running
 
 from .models import FINISHED_JOB_STATUSES, Job, JobStatus
 
@@ -48,6 +49,14 @@ class JobLost(Exception):
 
 class ProcessDied(Exception):
     """A process working for the job stopped unexpectedly (killed, or out of memory)."""
+
+
+def waiting_note(job: Job) -> str:
+    """For a queued job, "no worker is running" when none is (else nothing): said on the
+    job's page and in the API, instead of a bar that never moves."""
+    if job.status != JobStatus.QUEUED or workers_running():
+        return ""
+    return NO_WORKER
 
 
 def refuse_inside_transaction() -> None:

@@ -72,6 +72,7 @@ def batch_progress(job: BatchScoringJob) -> dict:
         "id": job.pk,
         "status": job.status,
         "status_label": job.get_status_display(),
+        "waiting_note": lifecycle.waiting_note(job),
         "finished": job.is_finished,
         "percent": round(job.percent, 1),
         "rows_total": job.rows_total,

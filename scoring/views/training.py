@@ -139,6 +139,7 @@ def training_progress(job: TrainingJob) -> dict:
         "id": job.pk,
         "status": job.status,
         "status_label": job.get_status_display(),
+        "waiting_note": lifecycle.waiting_note(job),
         "finished": job.is_finished,
         "percent": round(job.progress * 100, 1),
         "stage": job.stage,

@@ -24,6 +24,7 @@
     set("rows_per_second", p.rows_per_second === null || p.rows_per_second === undefined ? "—" : p.rows_per_second);
     set("eta", p.eta_seconds === null || p.eta_seconds === undefined ? "—" : "about " + p.eta_seconds + " s left");
     set("stage", p.stage || "waiting for a worker");
+    set("waiting_note", p.waiting_note || "");
   }
 
   function poll() {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from creditportal.errors import ApplicationError
+from creditportal.errors import ApplicationError, ModelUnavailable
 from ml.artifacts import ArtifactError
 from scoring import serving
 from scoring.services.registry import model_version_promote, model_version_register
@@ -36,8 +36,9 @@ def test_tampered_artifact_is_refused(production_model):
         byte = artifact.read(1)
         artifact.seek(200)
         artifact.write(bytes([byte[0] ^ 0xFF]))
-    with pytest.raises(ArtifactError, match="sha256"):
+    with pytest.raises(ModelUnavailable, match="does not match the hash") as refused:
         serving.production_model("card_default")
+    assert isinstance(refused.value.__cause__, ArtifactError)  # the sha256 check refused it
 
 
 def test_no_production_model_is_a_clear_error(db):
