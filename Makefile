@@ -25,7 +25,7 @@ setup: $(STAMP)
 
 ## run: set everything up, then the portal on http://127.0.0.1:8000/ and a Celery worker
 run: setup
-	$(BIN)/honcho --procfile Procfile.dev start
+	$(BIN)/honcho --procfile Procfile.dev --env /dev/null start  # the settings read .env
 
 ## test: the whole suite (pytest); CI runs it twice, on the defaults and on PostgreSQL + Redis
 test: $(STAMP)

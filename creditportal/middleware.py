@@ -1,6 +1,13 @@
-"""Project middleware."""
+"""Project middleware: answers kept out of caches, and sessions that end when left idle."""
 
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
 from django.utils.cache import patch_cache_control
+
+# Sent by static/js/progress.js: a page polling for a job's progress is not someone at work.
+BACKGROUND_POLL_HEADER = "X-Background-Poll"
 
 
 class PrivatePagesNotStored:
@@ -16,8 +23,37 @@ class PrivatePagesNotStored:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         signed_in = user is not None and user.is_authenticated
-        if (signed_in or request.headers.get("authorization")) and not response.has_header(
-            "Cache-Control"
-        ):
+        # Every API answer too: the token endpoint's carries a token for an anonymous caller.
+        private = (
+            signed_in or request.headers.get("authorization") or request.path.startswith("/api/")
+        )
+        if private and not response.has_header("Cache-Control"):
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class IdleSessionTimeout:
+    """Sign a portal user out after DJANGO_SESSION_IDLE_SECONDS without a request of theirs.
+
+    A page's own polling (job progress, marked with BACKGROUND_POLL_HEADER) is not activity:
+    a job page left open on a branch computer must not keep the session alive. The time of
+    the last activity is written at most once a minute, not on every request.
+    """
+
+    KEY = "last_activity"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            now = time.time()
+            last = request.session.get(self.KEY)
+            if last is not None and now - last > settings.SESSION_IDLE_SECONDS:
+                logout(request)
+            elif not request.headers.get(BACKGROUND_POLL_HEADER) and (
+                last is None or now - last > 60
+            ):
+                request.session[self.KEY] = now
+        return self.get_response(request)

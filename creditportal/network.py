@@ -1,5 +1,7 @@
 """Who is asking: the client's address, the one rule for throttling and the login lockout."""
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -11,7 +13,9 @@ def client_ip(request: HttpRequest) -> str:
     own address: an `X-Forwarded-For` header is then the client's own words and is ignored,
     so a new one on each request cannot dodge a limit. Behind N proxies that each append
     the address they received the request from, the N-th address from the right is the
-    client's (the ones further left were written by the client and are not believed).
+    client's (the ones further left were written by the client and are not believed), as
+    long as it is an IP address. The web processes must then be reachable only through
+    those proxies (docs/deployment.md), or a client could write that address itself.
     """
     remote = request.META.get("REMOTE_ADDR", "")
     proxies = settings.CREDITPORTAL_TRUSTED_PROXIES
@@ -24,4 +28,8 @@ def client_ip(request: HttpRequest) -> str:
     ]
     if not forwarded:
         return remote
-    return forwarded[-min(proxies, len(forwarded))]
+    claimed = forwarded[-min(proxies, len(forwarded))]
+    try:  # a proxy wrote an address; anything else (a port, a name, junk) is not believed
+        return str(ipaddress.ip_address(claimed))
+    except ValueError:
+        return remote

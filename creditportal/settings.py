@@ -19,7 +19,9 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Real environment variables win over the file; CREDITPORTAL_ENV_FILE names another file
+# (tests of the production defaults point it at /dev/null).
+environ.Env.read_env(os.environ.get("CREDITPORTAL_ENV_FILE", BASE_DIR / ".env"), overwrite=False)
 
 
 def env_path(name: str, default: Path) -> Path:
@@ -81,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "creditportal.middleware.IdleSessionTimeout",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "creditportal.middleware.PrivatePagesNotStored",
@@ -193,9 +196,11 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
-# Idle timeout: a session ends after this long without a request (each request renews it).
-SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# A portal session ends after SESSION_IDLE_SECONDS without a request of its user (a page's
+# own polling does not count: creditportal.middleware.IdleSessionTimeout), and in any case
+# SESSION_COOKIE_AGE after signing in.
+SESSION_IDLE_SECONDS = env.int("DJANGO_SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_SECONDS", default=8 * 3600)
 X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp): scripts only from this site's static files, nothing

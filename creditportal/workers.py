@@ -34,15 +34,19 @@ def workers_running(*, now=None) -> list[WorkerHeartbeat]:
 
 
 def heartbeat_write(name: str, *, started_at=None) -> None:
+    """Write `name`'s heartbeat now, and forget workers silent for a day (killed ones leave
+    their row; container names are new at every start)."""
     now = timezone.now()
     WorkerHeartbeat.objects.update_or_create(
         name=name,
         defaults={"seen_at": now},
         create_defaults={"started_at": started_at or now, "seen_at": now},
     )
+    WorkerHeartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
 
 
 _stop = threading.Event()
+_beating: threading.Thread | None = None
 
 
 def heartbeat_start(name: str) -> None:
@@ -50,24 +54,28 @@ def heartbeat_start(name: str) -> None:
     started_at = timezone.now()
     _stop.clear()
 
+    global _beating
+
     def beat() -> None:
-        while True:
+        while not _stop.is_set():
             try:
                 close_old_connections()
                 heartbeat_write(name, started_at=started_at)
-            except DatabaseError as error:  # the next beat tries again
+            except Exception as error:  # never let the thread die: the next beat tries again
                 log.warning("Worker heartbeat not written: %s", error)
             finally:
                 connection.close()
-            if _stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
-                return
+            _stop.wait(settings.WORKER_HEARTBEAT_SECONDS)
 
-    threading.Thread(target=beat, name="worker-heartbeat", daemon=True).start()
+    _beating = threading.Thread(target=beat, name="worker-heartbeat", daemon=True)
+    _beating.start()
 
 
 def heartbeat_stop(name: str) -> None:
     """Stop the beats and remove `name`'s row: a worker stopped on purpose is gone at once."""
     _stop.set()
+    if _beating is not None:
+        _beating.join(timeout=10)  # a beat being written must not bring the row back
     try:
         WorkerHeartbeat.objects.filter(name=name).delete()
     except DatabaseError:

@@ -43,6 +43,7 @@ SUMMARY_FIELDS = ("id", "scorecard", "version", "status", "is_synthetic", "creat
 class _Failure:
     stamp: tuple[int, str]
     message: str
+    why: str
     retry_at: float
 
 
@@ -108,7 +109,8 @@ def production_model(scorecard_key: str) -> LoadedModel:
                 f"({_why(error)}). Nothing was scored; an administrator must restore its file "
                 "or promote another version."
             )
-            _failed[scorecard_key] = _Failure(stamp, message, time.monotonic() + RETRY_SECONDS)
+            retry_at = time.monotonic() + RETRY_SECONDS
+            _failed[scorecard_key] = _Failure(stamp, message, _why(error), retry_at)
             raise ModelUnavailable(message) from error
         _failed.pop(scorecard_key, None)
         loaded = LoadedModel(
@@ -145,7 +147,15 @@ def model_availability(version: ModelVersion) -> str | None:
     is hashed again only every AVAILABILITY_SECONDS). For the health check and the
     dashboard, not for every scoring call."""
     key = (version.pk, version.artifact_sha256)
-    if not version.artifact or not version.artifact.storage.exists(version.artifact.name):
+    failed = _failed.get(version.scorecard)
+    if failed and failed.stamp == key and time.monotonic() < failed.retry_at:
+        return failed.why  # what scoring answers now, whatever an earlier check found
+    try:
+        present = bool(version.artifact) and version.artifact.storage.exists(version.artifact.name)
+    except Exception as error:  # any storage backend's failure: the file cannot be reached
+        log.warning("Cannot check the artifact of %s: %s", version, error)
+        present = False
+    if not present:
         _availability.pop(key, None)
         return _why(FileNotFoundError(version.artifact.name))
     known = _availability.get(key)
@@ -160,8 +170,8 @@ def _artifact_verdict(version: ModelVersion) -> str | None:
     try:
         with version.artifact.open("rb") as artifact:
             digest = hashlib.file_digest(artifact, "sha256").hexdigest()
-    except OSError as error:
-        return _why(error)
+    except Exception as error:  # OSError, or any storage backend's own failure
+        return _why(error if isinstance(error, OSError) else OSError(str(error)))
     if digest != version.artifact_sha256:
         return HASH_MISMATCH
     return None

@@ -150,8 +150,9 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
             f"The request body is larger than {limit / 1024 / 1024:.1f} MB; files go in a "
             "multipart upload."
         )
-    if isinstance(exc, SuspiciousOperation):
-        return BadRequest(_own_message(exc, BadRequest.default_detail))
+    if isinstance(exc, SuspiciousOperation):  # its own words may name paths: logged only
+        logging.getLogger("django.security").warning("Refused request: %s", exc)
+        return BadRequest()
     return None
 
 

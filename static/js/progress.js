@@ -28,7 +28,8 @@
   }
 
   function poll() {
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    // Marked as the page's own polling: it does not keep an idle session alive.
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json", "X-Background-Poll": "1" } })
       .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
       .then(function (p) {
         show(p);

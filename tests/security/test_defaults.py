@@ -12,7 +12,10 @@ from django.urls import reverse
 
 REPO = Path(__file__).resolve().parents[2]
 # A deployment's environment: nothing that `make test` or a test of this run has set.
-BARE_ENVIRONMENT = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
+BARE_ENVIRONMENT = {
+    **{name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ},
+    "CREDITPORTAL_ENV_FILE": os.devnull,  # nor a developer's .env
+}
 SETTINGS_SHOWN = (
     "DEBUG",
     "SECURE_SSL_REDIRECT",
@@ -20,8 +23,8 @@ SETTINGS_SHOWN = (
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SESSION_COOKIE_SECURE",
     "CSRF_COOKIE_SECURE",
-    "SESSION_SAVE_EVERY_REQUEST",
-    "SESSION_COOKIE_AGE",
+    "SESSION_IDLE_SECONDS",
+    "MIDDLEWARE",
 )
 
 
@@ -58,8 +61,8 @@ def test_a_deployment_that_sets_only_its_key_is_production():
     assert values["SECURE_HSTS_SECONDS"] >= 365 * 24 * 3600
     assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
     assert values["SESSION_COOKIE_SECURE"] is True and values["CSRF_COOKIE_SECURE"] is True
-    assert values["SESSION_SAVE_EVERY_REQUEST"] is True  # an idle timeout, renewed per request
-    assert values["SESSION_COOKIE_AGE"] <= 3600
+    assert values["SESSION_IDLE_SECONDS"] <= 3600
+    assert "creditportal.middleware.IdleSessionTimeout" in values["MIDDLEWARE"]
 
 
 def test_djangos_deployment_checks_are_clean_under_production_settings():
@@ -105,3 +108,50 @@ def test_the_api_schema_and_docs_are_for_signed_in_clients(officer_client, url):
 
     assert Client().get(url).status_code in (401, 403)
     assert officer_client.get(url).status_code == 200
+
+
+def set_last_activity(client, seconds_ago: float) -> None:
+    import time
+
+    session = client.session
+    session["last_activity"] = time.time() - seconds_ago
+    session.save()
+
+
+@pytest.mark.django_db
+def test_an_idle_session_ends(officer_client, applicant, settings):
+    page = reverse("applicants:detail", args=[applicant.pk])
+    set_last_activity(officer_client, settings.SESSION_IDLE_SECONDS + 5)
+    response = officer_client.get(page)
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+@pytest.mark.django_db
+def test_a_pages_own_polling_does_not_keep_a_session_alive(
+    officer_client, officer, production_model, settings
+):
+    from scoring.services import bulk_scoring
+    from tests.scoring.jobkit import card_default_csv, upload
+
+    job = bulk_scoring.batch_job_create(
+        scorecard_key="card_default", upload=upload(card_default_csv(5)), owner=officer
+    )
+    progress = reverse("scoring:batch_job_progress", args=[job.pk])
+    set_last_activity(officer_client, 120)
+    before = officer_client.session["last_activity"]
+    assert officer_client.get(progress, HTTP_X_BACKGROUND_POLL="1").status_code == 200
+    assert officer_client.session["last_activity"] == before
+    officer_client.get(reverse("scoring:batch_job_detail", args=[job.pk]))  # someone at work
+    assert officer_client.session["last_activity"] > before
+
+
+@pytest.mark.django_db
+def test_the_token_answer_is_not_stored(officer):
+    from rest_framework.test import APIClient
+
+    password = "correct-horse-battery"  # tests.factories.UserFactory's
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": officer.username, "password": password}
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
