@@ -63,3 +63,15 @@ def test_behind_a_proxy_the_lockout_is_per_client(anon_api, officer, monkeypatch
         wrong_password(anon_api, officer, "198.51.100.7", proxy)
     assert_error(wrong_password(anon_api, officer, "198.51.100.7", proxy), 429, "locked_out")
     assert wrong_password(anon_api, officer, "198.51.100.8", proxy).status_code == 400
+
+
+@override_settings(CREDITPORTAL_TRUSTED_PROXIES=1)
+@pytest.mark.parametrize("forwarded", ["not-an-address", "198.51.100.7:5555", "' OR 1=1 --"])
+def test_a_forwarded_value_that_is_not_an_address_is_not_believed(anon_api, officer, forwarded):
+    from django.test import RequestFactory
+
+    from creditportal.network import client_ip
+
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="10.0.0.2")
+    assert client_ip(request) == "10.0.0.2"
+    assert wrong_password(anon_api, officer, forwarded, "10.0.0.2").status_code == 400
