@@ -33,7 +33,8 @@ class PrivatePagesNotStored:
 
 
 class IdleSessionTimeout:
-    """Sign a portal user out after DJANGO_SESSION_IDLE_SECONDS without a request of theirs.
+    """Sign a portal user out after DJANGO_SESSION_IDLE_SECONDS without a request of theirs,
+    and SESSION_COOKIE_AGE after signing in whatever they do.
 
     A page's own polling (job progress, marked with BACKGROUND_POLL_HEADER) is not activity:
     a job page left open on a branch computer must not keep the session alive. The time of
@@ -41,6 +42,7 @@ class IdleSessionTimeout:
     """
 
     KEY = "last_activity"
+    STARTED = "signed_in_at"
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -50,7 +52,11 @@ class IdleSessionTimeout:
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             now = time.time()
             last = request.session.get(self.KEY)
-            if last is not None and now - last > settings.SESSION_IDLE_SECONDS:
+            started = request.session.setdefault(self.STARTED, now)
+            # Renewing the cookie would move Django's own expiry on: the absolute limit
+            # (SESSION_COOKIE_AGE after signing in) is kept here.
+            too_old = now - started > settings.SESSION_COOKIE_AGE
+            if too_old or (last is not None and now - last > settings.SESSION_IDLE_SECONDS):
                 logout(request)
             elif not request.headers.get(BACKGROUND_POLL_HEADER) and (
                 last is None or now - last > 60

@@ -127,6 +127,20 @@ def test_an_idle_session_ends(officer_client, applicant, settings):
 
 
 @pytest.mark.django_db
+def test_an_active_session_still_ends_at_its_age(officer_client, applicant, settings):
+    import time
+
+    page = reverse("applicants:detail", args=[applicant.pk])
+    assert officer_client.get(page).status_code == 200
+    session = officer_client.session
+    session["signed_in_at"] = time.time() - settings.SESSION_COOKIE_AGE - 5
+    session.save()
+    set_last_activity(officer_client, 1)  # busy a second ago
+    response = officer_client.get(page)
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+@pytest.mark.django_db
 def test_a_pages_own_polling_does_not_keep_a_session_alive(
     officer_client, officer, production_model, settings
 ):
