@@ -1,10 +1,17 @@
-"""Project middleware: answers kept out of caches, and sessions that end when left idle."""
+"""Project middleware: answers kept out of caches, sessions that end when left idle, and the
+second factor of those who need one."""
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
+
+from .two_factor import second_factor_required, user_has_two_factor
 
 # Sent by static/js/progress.js: a page polling for a job's progress is not someone at work.
 BACKGROUND_POLL_HEADER = "X-Background-Poll"
@@ -63,3 +70,41 @@ class IdleSessionTimeout:
             ):
                 request.session[self.KEY] = now
         return self.get_response(request)
+
+
+class SecondFactorRequired:
+    """Keep a signed-in user who needs a second factor (creditportal.two_factor) and has not
+    given one in this session out of everything but signing out and the two-factor pages:
+    a portal page, the dashboard or the Django admin redirects to the verify page (or to the
+    setup page when they have no authenticator yet); for the API the session counts for no
+    one (a token still does, and getting one asks for `otp`).
+
+    After django-otp's OTPMiddleware, which tells whether the session's device is verified.
+    """
+
+    EXEMPT_VIEWS = frozenset(
+        {"login", "logout", "health", "admin:logout", "two_factor:verify", "two_factor:setup"}
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.is_verified():
+            return None
+        if request.resolver_match.view_name in self.EXEMPT_VIEWS:
+            return None
+        if not second_factor_required(user):
+            return None
+        if request.path.startswith("/api/"):
+            request.user = AnonymousUser()
+            return None
+        target = "two_factor:verify" if user_has_two_factor(user) else "two_factor:setup"
+        url = reverse(target)
+        if request.method == "GET":
+            url += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(url)

@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "creditportal",
     "applicants",
     "scoring",
@@ -84,6 +87,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "creditportal.middleware.IdleSessionTimeout",
+    # Two-factor: which device verified this session, then everyone who needs one gives it.
+    "django_otp.middleware.OTPMiddleware",
+    "creditportal.middleware.SecondFactorRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "creditportal.middleware.PrivatePagesNotStored",
@@ -162,6 +168,15 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # The API answers a lockout (on POST /api/v1/auth/token/) in its own JSON error format.
 AXES_LOCKOUT_CALLABLE = "creditportal.api.exceptions.axes_lockout_response"
+
+# Two-factor authentication (django-otp, TOTP; creditportal/two_factor.py). When on, credit
+# managers and administrators give a code from an authenticator app after their password
+# (portal and API token alike); on in production, off in development (the demo) unless set.
+# Anyone may turn it on for themselves on their account page.
+CREDITPORTAL_REQUIRE_2FA = env.bool("CREDITPORTAL_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "CreditPortal"  # the name authenticator apps show
+# The admin lists devices without their secret keys or QR codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="applicants:list"), name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", include("creditportal.two_factor_views")),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("api/", include("creditportal.api_router")),

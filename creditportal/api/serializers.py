@@ -27,6 +27,14 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(
         max_length=4096, trim_whitespace=False, style={"input_type": "password"}
     )
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text="The 6-digit code of the user's authenticator app (or a backup code): "
+        "required when the user has two-factor authentication, and for credit managers and "
+        "administrators when CREDITPORTAL_REQUIRE_2FA is on.",
+    )
 
 
 class TokenSerializer(serializers.Serializer):
