@@ -45,7 +45,8 @@ def code_of(device: TOTPDevice, steps_ahead: int = 0) -> str:
     """What the authenticator app shows now (or `steps_ahead` periods later: a code is
     accepted once, and the device allows one step of clock drift)."""
     device.refresh_from_db()
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift + steps_ahead):0{device.digits}d}"  # noqa: E501
+    value = totp(device.bin_key, device.step, device.t0, device.digits, device.drift + steps_ahead)
+    return f"{value:0{device.digits}d}"
 
 
 def sign_in(client, user):
@@ -197,9 +198,7 @@ def test_a_manager_without_a_device_sets_one_up_before_anything_else(client, req
     assert 'autocomplete="one-time-code"' in html and 'inputmode="numeric"' in html
     device = TOTPDevice.objects.get(user=manager, confirmed=False)
     assert page.context["secret"].replace(" ", "") in html.replace(" ", "")
-    assert client.get(reverse("dashboard:home"))["Location"].startswith(
-        reverse("two_factor:setup")
-    )
+    assert client.get(reverse("dashboard:home"))["Location"].startswith(reverse("two_factor:setup"))
 
     refused = client.post(reverse("two_factor:setup"), {"totp-code": wrong_code(device)})
     assert refused.status_code == 200 and "That code is wrong" in refused.content.decode()
@@ -220,9 +219,7 @@ def test_a_manager_without_a_device_sets_one_up_before_anything_else(client, req
     # Next time: the code, not the setup page; a backup code works once.
     other = type(client)()
     sign_in(other, manager)
-    assert other.get(reverse("dashboard:home"))["Location"].startswith(
-        reverse("two_factor:verify")
-    )
+    assert other.get(reverse("dashboard:home"))["Location"].startswith(reverse("two_factor:verify"))
     assert give_code(other, codes[0].upper(), backup=True).status_code == 302
     assert other.get(reverse("dashboard:home")).status_code == 200
     third = type(client)()
@@ -397,3 +394,11 @@ def test_an_officer_cannot_reset_anyone(client, required):
     assert response.status_code == 403
     assert TOTPDevice.objects.filter(user=manager).exists()
     assert get_user_model().objects.filter(pk=manager.pk).exists()
+
+
+def test_the_last_administrator_is_reset_on_the_server(administrator):
+    from django.core.management import call_command
+
+    device_for(administrator)
+    call_command("reset_two_factor", administrator.username)
+    assert not TOTPDevice.objects.filter(user=administrator).exists()
