@@ -89,8 +89,8 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = CodeForm(prefix="totp")
     backup_form = BackupCodeForm(prefix="backup")
     if request.method == "POST":
-        bound = BackupCodeForm(request.POST, prefix="backup") if use_backup else None
-        bound = bound or CodeForm(request.POST, prefix="totp")
+        form_class = BackupCodeForm if use_backup else CodeForm
+        bound = form_class(request.POST, prefix="backup" if use_backup else "totp")
         if bound.is_valid():
             try:
                 device = two_factor.two_factor_verify(user=user, code=bound.cleaned_data["code"])

@@ -402,3 +402,30 @@ def test_the_last_administrator_is_reset_on_the_server(administrator):
     device_for(administrator)
     call_command("reset_two_factor", administrator.username)
     assert not TOTPDevice.objects.filter(user=administrator).exists()
+
+
+def test_a_verified_manager_moves_to_another_phone(client, required, manager):
+    old = device_for(manager)
+    sign_in(client, manager)
+    give_code(client, code_of(old))
+    assert client.get(reverse("two_factor:setup")).status_code == 200
+    new = TOTPDevice.objects.get(user=manager, confirmed=False)
+    done = client.post(reverse("two_factor:setup"), {"totp-code": code_of(new)})
+    assert done.status_code == 200 and len(done.context["codes"]) == 10
+    assert list(TOTPDevice.objects.filter(user=manager)) == [new]
+    assert client.get(reverse("dashboard:home")).status_code == 200  # the new device's session
+
+
+def test_anyone_may_turn_it_on_from_the_account_page(officer_client, officer):
+    page = officer_client.get(reverse("two_factor:account"))
+    assert page.status_code == 200
+    assert reverse("two_factor:setup") in page.content.decode()
+    assert officer_client.get(reverse("two_factor:setup")).status_code == 200
+    device = TOTPDevice.objects.get(user=officer, confirmed=False)
+    officer_client.post(reverse("two_factor:setup"), {"totp-code": code_of(device)})
+    device.refresh_from_db()
+    assert device.confirmed
+    assert (
+        "Backup codes left: 10"
+        in officer_client.get(reverse("two_factor:account")).content.decode()
+    )
