@@ -8,6 +8,7 @@ from ml.schema import FieldKind, Scorecard, validate_inputs
 
 from .models import Applicant, Application
 from .selectors import officer_list
+from .validators import validate_national_id
 
 
 class ApplicantForm(forms.ModelForm):
@@ -15,8 +16,9 @@ class ApplicantForm(forms.ModelForm):
         max_length=32,
         required=False,
         label="National ID",
+        validators=[validate_national_id],
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        help_text="Stored in full, only ever shown masked.",
+        help_text="Stored encrypted, only ever shown masked.",
     )
 
     class Meta:
