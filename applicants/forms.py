@@ -6,6 +6,7 @@ from django import forms
 
 from ml.schema import FieldKind, Scorecard, validate_inputs
 
+from . import validators
 from .models import Applicant, Application
 from .selectors import officer_list
 from .validators import validate_national_id
@@ -29,6 +30,15 @@ class ApplicantForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The model fields' identity rules, on the form fields too: they then report alongside
+        # Django's own checks (a NUL byte is named as a rule of "Full name", not anonymously).
+        for name in self._meta.fields:
+            rules = [
+                rule
+                for rule in Applicant._meta.get_field(name).validators
+                if type(rule).__module__ == validators.__name__
+            ]
+            self.fields[name].validators.extend(rules)
         if self.instance.pk and self.instance.national_id:
             self.fields[
                 "national_id"

@@ -123,9 +123,9 @@ def application_change_history(*, application: Application) -> tuple[list[Histor
     query with their users, the users named in changed owner fields in one more.
     """
     scorecard = SCORECARDS.get(application.scorecard)
-    input_labels = {f.name: f.label for f in scorecard.fields} if scorecard else {}
+    input_fields = {f.name: f for f in scorecard.fields} if scorecard else {}
     entries = _history_entries(
-        Application.history.filter(id=application.pk), "Application", input_labels
+        Application.history.filter(id=application.pk), "Application", input_fields
     ) + _history_entries(Applicant.history.filter(id=application.applicant_id), "Applicant", {})
     return _newest(entries)
 
@@ -140,7 +140,7 @@ def _newest(entries: list[HistoryEntry]) -> tuple[list[HistoryEntry], int]:
     return entries[:HISTORY_SHOWN], max(0, len(entries) - HISTORY_SHOWN)
 
 
-def _history_entries(records: QuerySet, subject: str, input_labels: dict) -> list[HistoryEntry]:
+def _history_entries(records: QuerySet, subject: str, input_fields: dict) -> list[HistoryEntry]:
     records = list(
         records.select_related("history_user").order_by("-history_date", "-history_id")[
             : HISTORY_SHOWN
@@ -151,9 +151,8 @@ def _history_entries(records: QuerySet, subject: str, input_labels: dict) -> lis
     if not records:
         return []
     opts = records[0].instance_type._meta
-    compared = [
-        f.name for f in records[0].tracked_fields if f.editable or f.name == "national_id_index"
-    ]
+    compared = [f.name for f in records[0].tracked_fields if f.editable]
+    secret = "national_id_index" if hasattr(records[0], "national_id_index") else None
     user_ids: set[int] = set()
     pairs = []
     for previous, record in zip([None, *records], records, strict=False):
@@ -174,26 +173,28 @@ def _history_entries(records: QuerySet, subject: str, input_labels: dict) -> lis
                 subject=subject,
                 action=record.history_change_reason or record.get_history_type_display(),
                 changes=[
-                    _field_change(opts, change, names, input_labels)
+                    _field_change(opts, change, names, input_fields)
                     for change in (delta.changes if delta else ())
                 ],
             )
         )
+        previous = records[index - 1] if index else None
+        if secret and previous and getattr(previous, secret) != getattr(record, secret):
+            # The id itself is not in the history; its blind index tells that it changed.
+            entries[-1].changes.append(FieldChange("National ID", only_changed=True))
     return entries
 
 
-def _field_change(opts, change, names: dict[int, str], input_labels: dict) -> FieldChange:
+def _field_change(opts, change, names: dict[int, str], input_fields: dict) -> FieldChange:
     model_field = opts.get_field(change.field)
-    if change.field == "national_id_index":
-        return FieldChange("National ID", only_changed=True)
     label = capfirst(model_field.verbose_name)
     if change.field == "inputs":
         old, new = change.old or {}, change.new or {}
         keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
         return FieldChange(
             "Scorecard inputs",
-            old="; ".join(f"{input_labels.get(k, k)}: {_shown(old.get(k))}" for k in keys),
-            new="; ".join(f"{input_labels.get(k, k)}: {_shown(new.get(k))}" for k in keys),
+            old="; ".join(_input_shown(input_fields, k, old.get(k)) for k in keys),
+            new="; ".join(_input_shown(input_fields, k, new.get(k)) for k in keys),
         )
     if isinstance(model_field, ForeignKey) and model_field.related_model is User:
         return FieldChange(label, names.get(change.old, "—"), names.get(change.new, "—"))
@@ -201,6 +202,17 @@ def _field_change(opts, change, names: dict[int, str], input_labels: dict) -> Fi
         labels = dict(model_field.flatchoices)
         return FieldChange(label, labels.get(change.old, change.old), labels.get(change.new))
     return FieldChange(label, _shown(change.old), _shown(change.new))
+
+
+def _input_shown(input_fields: dict, name: str, value) -> str:
+    """"Credit limit: 20,000 NT$", as the scorecard words it (its raw value if it cannot)."""
+    field = input_fields.get(name)
+    if field is None:
+        return f"{name}: {_shown(value)}"
+    try:
+        return f"{field.label}: {field.format_value(value)}"
+    except (TypeError, ValueError):
+        return f"{field.label}: {_shown(value)}"
 
 
 def _shown(value) -> str:
