@@ -166,22 +166,25 @@ def _history_entries(records: QuerySet, subject: str, input_fields: dict) -> lis
     for index, (record, delta) in enumerate(pairs):
         if index == 0 and len(records) > HISTORY_SHOWN:
             continue  # only the starting point of the next one
+        changes = [
+            _field_change(opts, change, names, input_fields)
+            for change in (delta.changes if delta else ())
+        ]
+        previous = records[index - 1] if index else None
+        if secret and previous and getattr(previous, secret) != getattr(record, secret):
+            # The id itself is not in the history; its blind index tells that it changed.
+            changes.append(FieldChange("National ID", only_changed=True))
+        if record.history_type == "~" and not changes:
+            continue  # saved without a change worth showing (only its timestamp moved)
         entries.append(
             HistoryEntry(
                 when=record.history_date,
                 who=_user_name(record.history_user),
                 subject=subject,
                 action=record.history_change_reason or record.get_history_type_display(),
-                changes=[
-                    _field_change(opts, change, names, input_fields)
-                    for change in (delta.changes if delta else ())
-                ],
+                changes=changes,
             )
         )
-        previous = records[index - 1] if index else None
-        if secret and previous and getattr(previous, secret) != getattr(record, secret):
-            # The id itself is not in the history; its blind index tells that it changed.
-            entries[-1].changes.append(FieldChange("National ID", only_changed=True))
     return entries
 
 
