@@ -56,6 +56,7 @@ deploy-check: $(STAMP)
 	$(MANAGE) makemigrations --check --dry-run
 	DJANGO_DEBUG=false DJANGO_ALLOWED_HOSTS=credit.example.com \
 	DJANGO_SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	CREDITPORTAL_FIELD_ENCRYPTION_KEYS="$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 	$(MANAGE) check --deploy --fail-level WARNING
 
 check-worker: $(STAMP)

@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from ml.scorecards import SCORECARDS
 
+from .encryption import blind_indexes
 from .models import Applicant, Application
 
 User = get_user_model()
@@ -15,8 +16,17 @@ def scorecard_choices() -> list[tuple[str, str]]:
     return [(key, scorecard.label) for key, scorecard in SCORECARDS.items()]
 
 
+def national_id_matches(value: str, prefix: str = "") -> Q:
+    """Applicants whose national id is `value` (any spacing, dashes or case): the column is
+    encrypted, so the match is on its blind index, under every configured key."""
+    indexes = blind_indexes(value)
+    return Q(**{f"{prefix}national_id_index__in": indexes}) if indexes else Q(pk__in=[])
+
+
 class ApplicantFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search name or reference")
+    q = django_filters.CharFilter(
+        method="search", label="Search name, reference or national ID (exact)"
+    )
     status = django_filters.ChoiceFilter(
         field_name="applications__status",
         choices=Application.Status.choices,
@@ -55,7 +65,9 @@ class ApplicantFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(
-            Q(full_name__icontains=value) | Q(external_reference__icontains=value)
+            Q(full_name__icontains=value)
+            | Q(external_reference__icontains=value)
+            | national_id_matches(value)
         )
 
     def filter_archived(self, queryset, name, value):
@@ -73,7 +85,9 @@ class ApplicantFilter(django_filters.FilterSet):
 
 
 class ApplicationFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search applicant or reference")
+    q = django_filters.CharFilter(
+        method="search", label="Search applicant, reference or national ID (exact)"
+    )
     status = django_filters.ChoiceFilter(choices=Application.Status.choices)
     product = django_filters.ChoiceFilter(
         field_name="scorecard", choices=scorecard_choices, label="Product"
@@ -101,4 +115,5 @@ class ApplicationFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(applicant__full_name__icontains=value)
             | Q(applicant__external_reference__icontains=value)
+            | national_id_matches(value, prefix="applicant__")
         )

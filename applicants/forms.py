@@ -6,8 +6,10 @@ from django import forms
 
 from ml.schema import FieldKind, Scorecard, validate_inputs
 
+from . import validators
 from .models import Applicant, Application
 from .selectors import officer_list
+from .validators import validate_national_id
 
 
 class ApplicantForm(forms.ModelForm):
@@ -15,8 +17,9 @@ class ApplicantForm(forms.ModelForm):
         max_length=32,
         required=False,
         label="National ID",
+        validators=[validate_national_id],
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        help_text="Stored in full, only ever shown masked.",
+        help_text="Stored encrypted, only ever shown masked.",
     )
 
     class Meta:
@@ -27,6 +30,15 @@ class ApplicantForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The model fields' identity rules, on the form fields too: they then report alongside
+        # Django's own checks (a NUL byte is named as a rule of "Full name", not anonymously).
+        for name in self._meta.fields:
+            rules = [
+                rule
+                for rule in Applicant._meta.get_field(name).validators
+                if type(rule).__module__ == validators.__name__
+            ]
+            self.fields[name].validators.extend(rules)
         if self.instance.pk and self.instance.national_id:
             self.fields[
                 "national_id"

@@ -6,9 +6,20 @@ object keyed by the scorecard's field names and validated by that scorecard's sc
 """
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from .encryption import EncryptedTextField, blind_index
+from .validators import (
+    validate_date_of_birth,
+    validate_external_reference,
+    validate_full_name,
+    validate_national_id,
+    validate_phone,
+    validate_purpose,
+)
 
 
 def mask_identifier(value: str, visible: int = 4) -> str:
@@ -20,17 +31,28 @@ def mask_identifier(value: str, visible: int = 4) -> str:
 
 
 class Applicant(models.Model):
-    full_name = models.CharField(max_length=200)
+    full_name = models.CharField(max_length=200, validators=[validate_full_name])
     external_reference = models.CharField(
         max_length=64,
         unique=True,
+        validators=[validate_external_reference],
         help_text="The lender's own customer reference; unique across the lender.",
     )
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_date_of_birth])
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=32, blank=True)
-    national_id = models.CharField(
-        max_length=32, blank=True, help_text="Stored in full, only ever shown masked."
+    phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    # Encrypted at rest (applicants/encryption.py); found by `national_id_index`.
+    national_id = EncryptedTextField(
+        blank=True,
+        validators=[MaxLengthValidator(32), validate_national_id],
+        help_text="Stored encrypted, only ever shown masked.",
+    )
+    national_id_index = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text="HMAC-SHA256 of the normalised national id: exact search without the id.",
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applicants"
@@ -38,6 +60,9 @@ class Applicant(models.Model):
     is_archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Every change kept (django-simple-history); the national id only as its blind index,
+    # which tells that it changed without telling what it is.
+    history = HistoricalRecords(excluded_fields=["national_id"])
 
     class Meta:
         ordering = ["full_name", "id"]
@@ -52,6 +77,14 @@ class Applicant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.external_reference})"
+
+    def save(self, *args, **kwargs) -> None:
+        # The index is derived from the id, like a search vector: kept in step on every save.
+        self.national_id_index = blind_index(self.national_id)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "national_id" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "national_id_index"}
+        super().save(*args, **kwargs)
 
     @property
     def national_id_masked(self) -> str:
@@ -73,7 +106,7 @@ class Application(models.Model):
     term_months = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(480)]
     )
-    purpose = models.CharField(max_length=200, blank=True)
+    purpose = models.CharField(max_length=200, blank=True, validators=[validate_purpose])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     inputs = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
@@ -81,6 +114,7 @@ class Application(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()  # every change, by whom (shown on the application's page)
 
     class Meta:
         ordering = ["-created_at", "-id"]

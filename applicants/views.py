@@ -51,11 +51,14 @@ def applicant_create(request: HttpRequest) -> HttpResponse:
 def applicant_detail(request: HttpRequest, pk: int) -> HttpResponse:
     applicant = selectors.applicant_get_for_user(user=request.user, applicant_id=pk)
     applications = applicant.applications.order_by("-created_at")
+    history, history_hidden = selectors.applicant_change_history(applicant=applicant)
     context = {
         "applicant": applicant,
         "applications": applications,
         "scorecards": SCORECARDS.values(),
         "can_reassign": can_reassign_applicants(request.user),
+        "history": history,
+        "history_hidden": history_hidden,
     }
     return render(request, "applicants/applicant_detail.html", context)
 
@@ -166,8 +169,15 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [
         {"field": field, "value": application.inputs.get(field.name)} for field in scorecard.fields
     ]
+    history, history_hidden = selectors.application_change_history(application=application)
     # Scoring's sections (score, decisions, history) come from its `application_scoring` tag.
-    context = {"application": application, "scorecard": scorecard, "input_rows": rows}
+    context = {
+        "application": application,
+        "scorecard": scorecard,
+        "input_rows": rows,
+        "history": history,
+        "history_hidden": history_hidden,
+    }
     return render(request, "applicants/application_detail.html", context)
 
 

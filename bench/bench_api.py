@@ -124,6 +124,7 @@ def server_environment(workdir: Path) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "creditportal.settings",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-anything-else",
+        "CREDITPORTAL_FIELD_ENCRYPTION_KEYS": "YmVuY2gtb25seS1maWVsZC1rZXktMzItYnl0ZXMhISE=",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",  # wrk speaks plain HTTP on loopback
         "DJANGO_LOG_LEVEL": "WARNING",

@@ -17,6 +17,7 @@ processes are counted too, by sampling the PSS of the worker's whole process tre
 """
 
 import argparse
+import base64
 import os
 import platform
 import subprocess
@@ -49,6 +50,9 @@ def main() -> None:
     # As in production: with DEBUG on, Django would also log every SQL statement.
     os.environ["DJANGO_DEBUG"] = "false"
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-" + os.urandom(24).hex())
+    os.environ.setdefault(
+        "CREDITPORTAL_FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(os.urandom(32)).decode()
+    )
     import django
 
     django.setup()

@@ -39,6 +39,23 @@ if not DEBUG and SECRET_KEY == INSECURE_DEV_SECRET_KEY:
         "Set DJANGO_SECRET_KEY (a long random string) to run in production, or "
         "DJANGO_DEBUG=true on a developer's machine (`make run` and `make test` set it)."
     )
+# Keys that encrypt national ids at rest (applicants/encryption.py): the first encrypts, all
+# decrypt, so a new key goes first and an old one leaves after `rotate_field_encryption`.
+# Development uses a fixed public key (base64 of "dev-only-insecure-field-key-32b!") that
+# production refuses.
+INSECURE_DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktaW5zZWN1cmUtZmllbGQta2V5LTMyYiE="  # noqa: S105
+CREDITPORTAL_FIELD_ENCRYPTION_KEYS = env.list(
+    "CREDITPORTAL_FIELD_ENCRYPTION_KEYS",
+    default=[INSECURE_DEV_FIELD_ENCRYPTION_KEY] if DEBUG else [],
+)
+if not DEBUG and (
+    not CREDITPORTAL_FIELD_ENCRYPTION_KEYS
+    or INSECURE_DEV_FIELD_ENCRYPTION_KEY in CREDITPORTAL_FIELD_ENCRYPTION_KEYS
+):
+    raise ImproperlyConfigured(
+        "Set CREDITPORTAL_FIELD_ENCRYPTION_KEYS to run in production (make one with: python -c "
+        "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -71,6 +88,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "simple_history",
     "creditportal",
     "applicants",
     "scoring",
@@ -86,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the signed-in user on the change history of applicants and applications.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "creditportal.middleware.IdleSessionTimeout",
     # Two-factor: which device verified this session, then everyone who needs one gives it.
     "django_otp.middleware.OTPMiddleware",

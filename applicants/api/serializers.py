@@ -7,6 +7,14 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from applicants.models import Applicant, Application
+from applicants.validators import (
+    validate_date_of_birth,
+    validate_external_reference,
+    validate_full_name,
+    validate_national_id,
+    validate_phone,
+    validate_purpose,
+)
 from creditportal.api.serializers import AnyObjectField, UserSummarySerializer
 from creditportal.filters import MAX_ID
 from ml.scorecards import SCORECARDS
@@ -38,19 +46,35 @@ class ApplicantSerializer(serializers.ModelSerializer):
 
 
 class ApplicantInputSerializer(serializers.Serializer):
-    full_name = serializers.CharField(max_length=200)
+    # The same rules as the portal's form and the services (applicants/validators.py).
+    full_name = serializers.CharField(max_length=200, validators=[validate_full_name])
     external_reference = serializers.CharField(
-        max_length=64, help_text="The lender's own customer reference; unique."
+        max_length=64,
+        validators=[validate_external_reference],
+        help_text="The lender's own customer reference; unique.",
     )
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = serializers.DateField(
+        required=False,
+        allow_null=True,
+        validators=[validate_date_of_birth],
+        help_text="The applicant must be 18 to 120 years old today.",
+    )
     email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    phone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        validators=[validate_phone],
+        help_text="Digits 0-9, optionally a leading + and spaces, dashes or parentheses.",
+    )
     national_id = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=32,
         write_only=True,
-        help_text="Stored in full, only ever shown masked. On update, blank keeps the stored one.",
+        validators=[validate_national_id],
+        help_text="Stored encrypted, only ever shown masked. On update, blank keeps the "
+        "stored one.",
     )
 
 
@@ -111,7 +135,9 @@ class ApplicationUpdateSerializer(serializers.Serializer):
         max_digits=14, decimal_places=2, min_value=Decimal("0.01"), coerce_to_string=False
     )
     term_months = serializers.IntegerField(min_value=1, max_value=480)
-    purpose = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    purpose = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, validators=[validate_purpose]
+    )
     inputs = AnyObjectField(required=False, default=dict, help_text=INPUTS_HELP)
     submit = serializers.BooleanField(
         default=False, help_text="Submit now: every required input must be present and valid."

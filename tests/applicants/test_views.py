@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from applicants.models import Applicant, Application
-from tests.factories import ApplicantFactory, ApplicationFactory, valid_inputs
+from tests.factories import ApplicantFactory, ApplicationFactory, OfficerFactory, valid_inputs
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +207,12 @@ def test_application_list_for_officer_and_manager(client, officer, manager, othe
         other_application.applicant.full_name
         in client.get(reverse("applicants:application_list")).content.decode()
     )
+
+
+def test_the_applicant_page_shows_its_change_history(manager_client, applicant, officer):
+    other = OfficerFactory(first_name="Grace", last_name="Hopper")
+    manager_client.post(reverse("applicants:reassign", args=[applicant.pk]), {"owner": other.pk})
+    page = manager_client.get(reverse("applicants:detail", args=[applicant.pk])).content.decode()
+    history = page.split("Change history")[1]
+    assert f"{officer.get_full_name()} → Grace Hopper" in history  # owner: old → new, by name
+    assert "Owner" in history and "Changed" in history

@@ -16,6 +16,8 @@ BARE_ENVIRONMENT = {
     **{name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ},
     "CREDITPORTAL_ENV_FILE": os.devnull,  # nor a developer's .env
 }
+# The other secret a deployment must set (national ids at rest), a Fernet key for tests only.
+FIELD_KEYS = {"CREDITPORTAL_FIELD_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWRlcGxveW1lbnQta2V5LTMyYnl0ZSE="}
 SETTINGS_SHOWN = (
     "DEBUG",
     "SECURE_SSL_REDIRECT",
@@ -53,6 +55,7 @@ def test_a_deployment_that_sets_only_its_key_is_production():
     shown = run_django(
         f"import json; print(json.dumps({{n: getattr(settings, n) for n in {SETTINGS_SHOWN}}}))",
         DJANGO_SECRET_KEY="k" * 20 + "-a-long-random-secret-key-for-this-test-only",
+        **FIELD_KEYS,
     )
     assert shown.returncode == 0, shown.stderr
     values = json.loads(shown.stdout)
@@ -73,6 +76,7 @@ def test_djangos_deployment_checks_are_clean_under_production_settings():
             **BARE_ENVIRONMENT,
             "DJANGO_SECRET_KEY": "s3cr3t-" + "x7Yq2" * 10,
             "DJANGO_ALLOWED_HOSTS": "credit.example.com",
+            **FIELD_KEYS,
         },
         capture_output=True,
         text=True,

@@ -102,8 +102,8 @@ def test_no_role_user_is_forbidden(no_role_api, applicant):
 
 
 def test_update_put_and_patch(officer_api, applicant):
-    response = officer_api.patch(detail(applicant), {"phone": "+44 1"})
-    assert response.status_code == 200 and response.json()["phone"] == "+44 1"
+    response = officer_api.patch(detail(applicant), {"phone": "+44 20 7946 0001"})
+    assert response.status_code == 200 and response.json()["phone"] == "+44 20 7946 0001"
     applicant.refresh_from_db()
     assert applicant.national_id  # blank/absent keeps it
     response = officer_api.put(
