@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from creditportal.two_factor import backup_codes_create
 from tests.apikit import assert_error
 from tests.factories import ManagerFactory, OfficerFactory, UserFactory
-from tests.security.test_defaults import run_django
+from tests.security.test_defaults import FIELD_KEYS, run_django
 
 pytestmark = pytest.mark.django_db
 
@@ -292,7 +292,7 @@ def test_development_is_off_and_production_is_on_by_default():
     key = "k" * 20 + "-a-long-random-secret-key-for-this-test-only"
     shown = "print(settings.CREDITPORTAL_REQUIRE_2FA)"
     for environment, expected in (
-        ({"DJANGO_SECRET_KEY": key}, "True"),
+        ({"DJANGO_SECRET_KEY": key, **FIELD_KEYS}, "True"),
         ({"DJANGO_DEBUG": "true"}, "False"),  # make run, make test: the demo
         ({"DJANGO_DEBUG": "true", "CREDITPORTAL_REQUIRE_2FA": "true"}, "True"),
     ):
