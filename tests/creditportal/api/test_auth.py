@@ -56,8 +56,8 @@ def test_a_bad_client_name_is_refused(anon_api, officer, client):
     assert not ApiToken.objects.filter(user=officer).exists()
 
 
-@override_settings(REST_KNOX={"TOKEN_LIMIT_PER_USER": 2})
-def test_tokens_per_user_are_capped(anon_api, officer):
+def test_tokens_per_user_are_capped(anon_api, officer, settings):
+    settings.REST_KNOX = {**settings.REST_KNOX, "TOKEN_LIMIT_PER_USER": 2}
     log_in(anon_api, officer, client="one")
     log_in(anon_api, officer, client="two")
     error = assert_error(log_in(anon_api, officer, client="three"), 409, "too_many_tokens")

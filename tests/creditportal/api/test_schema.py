@@ -129,10 +129,9 @@ def api_data(manager, officer, application, prediction, production_model, monkey
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
+        token = api_token_issue(user=manager, client="schemathesis")
         yield {
-            "headers": {
-                "Authorization": f"Token {api_token_issue(user=manager, client='schemathesis').secret}"
-            },
+            "headers": {"Authorization": f"Token {token.secret}"},
             "known_ids": known_ids,
             "calls": itertools.count(),
         }
