@@ -186,3 +186,25 @@ def test_a_user_deactivated_elsewhere_is_refused_at_once(officer):
 def test_a_malformed_header_is_a_401(officer, header):
     response = APIClient().get(PROBE_URL, HTTP_AUTHORIZATION=header.decode("latin-1"))
     assert response.status_code == 401, response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_deletes_the_clear_text_tokens():
+    """DRF's tokens were stored in clear and never expired: migrating deletes them (their
+    clients log in again) and administrators may manage the new ones."""
+    from django.db.migrations.executor import MigrationExecutor
+    from rest_framework.authtoken.models import Token  # installed, unused since
+
+    before, after = ("creditportal", "0001_worker_heartbeat"), ("creditportal", "0002_api_tokens")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    Token.objects.create(key="f" * 40, user=UserFactory(username="old_client"))
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([after])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM authtoken_token")
+        assert cursor.fetchone()[0] == 0
+    administrator = Group.objects.get(name=ADMINISTRATOR)
+    granted = set(administrator.permissions.values_list("codename", flat=True))
+    assert {"view_apitoken", "delete_apitoken"} <= granted
