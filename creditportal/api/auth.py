@@ -40,6 +40,7 @@ from rest_framework import exceptions
 
 from creditportal.models import ApiToken, PermissionsVersion
 
+User = get_user_model()
 INVALID_TOKEN = "Invalid or expired token."
 _VERSION_ROW = 1
 
@@ -70,16 +71,16 @@ def _is_token_shaped(secret: str) -> bool:
 
 _DIGEST = "\x00digest"  # stands for the token's digest among the statement's parameters
 _TOKEN_FIELDS = [field.attname for field in ApiToken._meta.concrete_fields]
-_USER_FIELDS = [field.attname for field in get_user_model()._meta.concrete_fields]
+_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 
 
 def _token_with_user(digest: str) -> tuple[ApiToken, int | None] | None:
     """The unexpired token of this digest with its user, and the permissions version.
 
-    The ORM builds the statement (a join and a subquery) once per database connection and
-    then it runs as plain SQL, the values converted by the ORM's own converters: building
-    it each time cost about ten times what running it does, an eighth of a whole scoring
-    request (docs/benchmarks.md).
+    The ORM builds the statement (a join and a subquery) once per database connection; then
+    it runs as plain SQL and the ORM's own converters read the row. Through the queryset
+    each time, this cost four times as much, about a tenth of a scoring request
+    (docs/benchmarks.md, "API tokens (knox)").
     """
     db = connections[DEFAULT_DB_ALIAS]
     compiler, sql, params, converters = _compiled_token_query(db)
@@ -93,7 +94,7 @@ def _token_with_user(digest: str) -> tuple[ApiToken, int | None] | None:
     api_token = ApiToken.from_db(db.alias, _TOKEN_FIELDS, token_values)
     if api_token.expiry is None or api_token.expiry <= timezone.now():
         return None  # deleted when the user is next issued a token
-    api_token.user = get_user_model().from_db(db.alias, _USER_FIELDS, user_values)
+    api_token.user = User.from_db(db.alias, _USER_FIELDS, user_values)
     return api_token, values[-1]
 
 
@@ -153,9 +154,6 @@ def permissions_changed() -> None:
     bumped = PermissionsVersion.objects.filter(pk=_VERSION_ROW).update(value=F("value") + 1)
     if not bumped:  # the row is gone (a test emptied the tables): a new one is a new version
         PermissionsVersion.objects.get_or_create(pk=_VERSION_ROW)
-
-
-User = get_user_model()
 
 
 @receiver(m2m_changed, sender=User.groups.through, dispatch_uid="api_auth_user_groups")
