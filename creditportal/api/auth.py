@@ -79,7 +79,7 @@ def _token_with_user(digest: str) -> tuple[ApiToken, int | None] | None:
 
     The ORM builds the statement (a join and a subquery) once per database connection; then
     it runs as plain SQL and the ORM's own converters read the row. Through the queryset
-    each time, this cost four times as much, about a tenth of a scoring request
+    each time, this cost four times as much, a quarter of a scoring request's CPU time
     (docs/benchmarks.md, "API tokens (knox)").
     """
     db = connections[DEFAULT_DB_ALIAS]
