@@ -150,7 +150,7 @@ def prepare(workdir: Path) -> None:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 
-    from creditportal.api.auth import api_token_issue
+    from creditportal.api.tokens import api_token_issue
     from creditportal.roles import LOAN_OFFICER
     from ml.scorecards import get_scorecard
     from scoring.services.registry import model_version_promote_initial
@@ -162,7 +162,7 @@ def prepare(workdir: Path) -> None:
     model_version_promote_initial(version=version)
     user = get_user_model().objects.create_user(username="bench-client", password=None)
     user.groups.add(Group.objects.get(name=LOAN_OFFICER))
-    token = api_token_issue(user=user)
+    token = api_token_issue(user=user, client="bench")
 
     scorecard = get_scorecard(SCORECARD)
     frame = training_data_load(scorecard=scorecard).frame
@@ -178,7 +178,7 @@ def prepare(workdir: Path) -> None:
         pickle.dump(pipeline, file)
     pipeline.predict_proba(pd.DataFrame([inputs]))  # the baseline's body works as it is
     (workdir / "setup.json").write_text(
-        json.dumps({"token": token.key, "inputs": inputs, "model": version.label})
+        json.dumps({"token": token.secret, "inputs": inputs, "model": version.label})
     )
 
 

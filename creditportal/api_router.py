@@ -3,7 +3,8 @@ OpenAPI schema and its docs. Included by `creditportal/urls.py` under `api/`:
 
 - `/api/v1/...`            the resources registered below (each app's viewsets live in its
   `api/views.py`);
-- `/api/v1/auth/token/`    POST username + password -> the user's token; DELETE revokes it;
+- `/api/v1/auth/token/`    POST username + password (+ client) -> a new token; DELETE revokes
+  the one in use; `/api/v1/auth/tokens/` lists yours, `.../tokens/<prefix>/` revokes one;
 - `/api/schema/`           the OpenAPI 3 schema (drf-spectacular), `/api/docs/` Swagger UI.
 
 This module and `creditportal/gunicorn_conf.py` (which loads the production models when a web
@@ -16,7 +17,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from applicants.api import views as applicants
-from creditportal.api.views import AuthTokenView, api_not_found
+from creditportal.api.views import (
+    ApiTokenDetailView,
+    ApiTokenListView,
+    AuthTokenView,
+    api_not_found,
+)
 from scoring.api import views as scoring
 
 router = DefaultRouter()
@@ -40,6 +46,9 @@ router.register("training-jobs", scoring.TrainingJobViewSet, basename="training-
 
 urlpatterns = [
     path("v1/auth/token/", AuthTokenView.as_view(), name="api-token"),
+    path("v1/auth/tokens/", ApiTokenListView.as_view(), name="api-tokens"),
+    # A knox token_key: 15 hexadecimal characters (anything else is the API's 404).
+    re_path(r"^v1/auth/tokens/(?P<prefix>[0-9a-f]{15})/$", ApiTokenDetailView.as_view()),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script, which

@@ -6,4 +6,5 @@ class CreditPortalConfig(AppConfig):
     verbose_name = "CreditPortal"
 
     def ready(self):
-        from .api import auth  # noqa: F401 - connects the auth cache's signal receivers
+        # Signal receivers: the permissions version (auth), token rotation (tokens).
+        from .api import auth, tokens  # noqa: F401

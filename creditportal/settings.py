@@ -80,7 +80,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "rest_framework",
+    # Unused: its migrations stay because applicants/0003 depends on them, and
+    # creditportal/0002 emptied its table of clear-text tokens. API tokens are knox's.
     "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -382,7 +385,7 @@ CACHES["charts"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 5000)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header is what makes an anonymous request a 401.
-        "creditportal.api.auth.CachedTokenAuthentication",
+        "creditportal.api.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -410,9 +413,25 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
-# A token's user and permissions are cached this long (creditportal/api/auth.py): a change
-# made through Django (revocation, groups, permissions) clears the entry in the default cache
-# at once; other processes with their own per-process cache see it within this many seconds.
+
+# API tokens (django-rest-knox, creditportal/api/auth.py): stored as SHA-512 digests, one per
+# named client, valid for CREDITPORTAL_API_TOKEN_TTL_HOURS from issue (no sliding renewal: no
+# write per request), at most CREDITPORTAL_API_TOKENS_PER_USER unexpired ones per user.
+API_TOKEN_TTL_HOURS = env.float("CREDITPORTAL_API_TOKEN_TTL_HOURS", default=10)
+if not API_TOKEN_TTL_HOURS > 0:
+    raise ImproperlyConfigured("CREDITPORTAL_API_TOKEN_TTL_HOURS must be a positive number.")
+KNOX_TOKEN_MODEL = "creditportal.ApiToken"
+API_TOKENS_PER_USER = env.int("CREDITPORTAL_API_TOKENS_PER_USER", default=10)
+if API_TOKENS_PER_USER < 1:
+    raise ImproperlyConfigured("CREDITPORTAL_API_TOKENS_PER_USER must be at least 1.")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),
+    "TOKEN_LIMIT_PER_USER": API_TOKENS_PER_USER,
+    "AUTO_REFRESH": False,
+}
+# A user's resolved permissions are reused by a web process for this long while who may do
+# what is unchanged; any change made through Django applies to the next request in every
+# process (creditportal/api/auth.py). 0: resolved on every request.
 API_AUTH_CACHE_SECONDS = env.int("API_AUTH_CACHE_SECONDS", default=30)
 
 # OpenAPI 3 schema at /api/schema/, Swagger UI at /api/docs/ with its assets served from

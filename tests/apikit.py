@@ -1,13 +1,19 @@
 """Helpers of the API tests: a token-authenticated client, the one error format, list pages."""
 
+import itertools
+
 from rest_framework.test import APIClient
 
-from creditportal.api.auth import api_token_issue
+from creditportal.api.tokens import api_token_issue
+
+_clients = itertools.count(1)
 
 
 def client_for(user) -> APIClient:
+    """A client with a token of its own (issuing for a client name replaces its token)."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user).key}")
+    issued = api_token_issue(user=user, client=f"test client {next(_clients)}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issued.secret}")
     return client
 
 

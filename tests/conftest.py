@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from creditportal.api.auth import forget_known_permissions
 from creditportal.celery import app as celery_app
 from ml.scorecards import get_scorecard
 from ml.synthetic import synthetic_frame
@@ -171,6 +172,12 @@ def trained_card_default():
 @pytest.fixture(scope="session")
 def trained_card_default_alt():
     return _train("card_default", seed=2)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_permissions_memo():
+    """Each test's database reuses the ids (and permissions versions) of the one before."""
+    forget_known_permissions()
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Serializers of the project's own API resources (the auth token) and the pieces every
+"""Serializers of the project's own API resources (the auth tokens) and the pieces every
 app's API shares."""
 
 from django.contrib.auth import get_user_model
@@ -35,10 +35,44 @@ class TokenRequestSerializer(serializers.Serializer):
         "required when the user has two-factor authentication, and for credit managers and "
         "administrators when CREDITPORTAL_REQUIRE_2FA is on.",
     )
+    client = serializers.CharField(
+        max_length=100,
+        default="api",
+        help_text="What the token is for (a script, a machine). Asking again for the same "
+        "client replaces its token; each client name has its own.",
+    )
+
+    def validate_client(self, value: str) -> str:
+        if not value.isprintable():
+            raise serializers.ValidationError("Must not contain control or invisible characters.")
+        return value
 
 
 class TokenSerializer(serializers.Serializer):
+    """A token just issued: the only time its secret is shown."""
+
     token = serializers.CharField(
-        source="key", help_text="Send it as `Authorization: Token <token>`."
+        source="secret", help_text="Send it as `Authorization: Token <token>`; shown only now."
     )
-    user = UserSummarySerializer()
+    prefix = serializers.CharField(source="token.token_key")
+    client = serializers.CharField(source="token.client")
+    created = serializers.DateTimeField(source="token.created")
+    expiry = serializers.DateTimeField(source="token.expiry")
+    user = UserSummarySerializer(source="token.user")
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    """A token as its owner sees it later: never the secret."""
+
+    prefix = serializers.CharField(
+        source="token_key", help_text="The token's first characters: how to tell it apart."
+    )
+    client = serializers.CharField()
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField()
+    current = serializers.SerializerMethodField(
+        help_text="True for the token this request was sent with."
+    )
+
+    def get_current(self, token) -> bool:
+        return token == self.context["request"].auth

@@ -1,24 +1,31 @@
-"""The project's own API views: the auth token, and the API's answer to an unknown path."""
+"""The project's own API views: the auth tokens, and the API's answer to an unknown path."""
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from creditportal.models import ApiToken
 from creditportal.two_factor import second_factor_required, two_factor_verify
 
-from .auth import api_token_issue, api_token_revoke
 from .exceptions import error_body
-from .serializers import TokenRequestSerializer, TokenSerializer
+from .serializers import ApiTokenSerializer, TokenRequestSerializer, TokenSerializer
+from .tokens import (
+    api_token_get_for_user,
+    api_token_issue,
+    api_token_list,
+    api_token_revoke,
+    api_tokens_revoke_all,
+)
 
 
 class AuthTokenView(APIView):
-    """Exchange a username and password for the user's API token, or revoke it."""
+    """Exchange a username and password for a new token, or revoke the token in use."""
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -30,19 +37,20 @@ class AuthTokenView(APIView):
         request=TokenRequestSerializer,
         responses={200: TokenSerializer},
         tags=["auth"],
-        description="Returns the user's token (the same one until it is revoked). Failed "
-        "attempts count towards the portal's lockout (django-axes): too many for one username "
-        "from one address answer 429 `locked_out`. Users with two-factor authentication (credit "
+        description="Issues a new token for `client` (default `api`), replacing that "
+        "client's earlier token; the secret is shown only in this answer. It expires "
+        "`expiry`; 409 `too_many_tokens` when you hold the most allowed. Failed attempts "
+        "count towards the portal's lockout (django-axes): too many for one username from "
+        "one address answer 429 `locked_out`. Users with two-factor authentication (credit "
         "managers and administrators when it is required) also send `otp`: without it, or "
         "with a wrong one, 400 naming `otp`.",
     )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        credentials = dict(serializer.validated_data)
-        otp = credentials.pop("otp", "")
+        data = serializer.validated_data
         # The Django request, so django-axes sees (and may lock out) this attempt.
-        user = authenticate(request._request, **credentials)
+        user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None:
             # Answered, not raised: raising would roll the request's transaction back, and
             # with it the failed attempt django-axes has just recorded.
@@ -51,24 +59,65 @@ class AuthTokenView(APIView):
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         if second_factor_required(user):  # answered, not raised: a wrong code is counted
             try:
-                two_factor_verify(user=user, code=otp)
+                two_factor_verify(user=user, code=data.get("otp", ""))
             except ValidationError as refused:
                 fields = {"otp": refused.messages}
                 body = error_body("validation_error", "Invalid input: otp.", fields)
                 return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        token = api_token_issue(user=user)
-        return Response(TokenSerializer(token).data)
+        issued = api_token_issue(user=user, client=data["client"])
+        return Response(TokenSerializer(issued).data)
 
     @extend_schema(
         operation_id="auth_token_destroy",
         request=None,
         responses={204: None},
         tags=["auth"],
-        description="Revokes your own token; the next request with it gets 401. "
-        "Administrators revoke anyone's in the Django admin (Auth Token).",
+        description="Revokes the token this request is sent with; the next request with it "
+        "gets 401. Your other tokens: /api/v1/auth/tokens/.",
     )
     def delete(self, request):
-        api_token_revoke(user=request.user)
+        if not isinstance(request.auth, ApiToken):
+            message = (
+                "This request carries no token: revoke one at /api/v1/auth/tokens/<prefix>/, "
+                "or all of yours at /api/v1/auth/tokens/."
+            )
+            return Response(error_body("no_token", message), status=status.HTTP_400_BAD_REQUEST)
+        api_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class ApiTokenListView(generics.ListAPIView):
+    """Your tokens that still work (never their secrets); DELETE revokes them all."""
+
+    serializer_class = ApiTokenSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ApiToken.objects.none()
+        return api_token_list(user=self.request.user)
+
+    @extend_schema(
+        operation_id="auth_tokens_destroy_all",
+        request=None,
+        responses={204: None},
+        description="Revokes every token of yours, the one of this request included.",
+    )
+    def delete(self, request):
+        api_tokens_revoke_all(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class ApiTokenDetailView(APIView):
+    @extend_schema(
+        operation_id="auth_tokens_destroy",
+        request=None,
+        responses={204: None},
+        description="Revokes one of your tokens by its prefix; 404 for anyone else's.",
+    )
+    def delete(self, request, prefix: str):
+        api_token_revoke(token=api_token_get_for_user(user=request.user, prefix=prefix))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -26,3 +26,27 @@ def test_the_data_directory_defaults_to_the_shared_folder_beside_the_repository(
         assert fresh.BASE_DIR.parent / "shared" / "data" == fresh.CREDITPORTAL_DATA_DIR
     finally:
         importlib.reload(module)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("CREDITPORTAL_API_TOKEN_TTL_HOURS", "0"),
+        ("CREDITPORTAL_API_TOKEN_TTL_HOURS", "-1"),
+        ("CREDITPORTAL_API_TOKENS_PER_USER", "0"),
+    ],
+)
+def test_api_tokens_that_never_work_or_cannot_be_issued_are_refused(monkeypatch, name, value):
+    import importlib
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    import creditportal.settings as module
+
+    monkeypatch.setenv(name, value)
+    try:
+        with pytest.raises(ImproperlyConfigured, match=name):
+            importlib.reload(module)
+    finally:
+        monkeypatch.delenv(name)
+        importlib.reload(module)

@@ -1,11 +1,15 @@
-"""The token authentication cache (creditportal/api_auth.py): a cached token saves its
-queries, and every change that matters through Django takes effect on the next request."""
+"""Token authentication (creditportal/api/auth.py): one query per request, permissions
+resolved once per process and permissions version, and every change that matters, through
+Django or by another process, taking effect on the next request."""
+
+import time
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
 from django.test import override_settings
 
-from creditportal.api.auth import api_token_revoke
 from creditportal.roles import CREDIT_MANAGER, LOAN_OFFICER
 from tests.apikit import assert_error
 from tests.factories import valid_inputs
@@ -18,25 +22,22 @@ def score(client):
     return client.post(SCORE_URL, valid_inputs("card_default"), format="json")
 
 
-def test_cached_token_costs_no_query(officer_api, production_model, django_assert_num_queries):
-    assert score(officer_api).status_code == 201  # token, user and permissions cached now
-    # What is left: the production-version check and the prediction's INSERT.
-    with django_assert_num_queries(2):
+def test_a_token_request_costs_one_query(officer_api, production_model, django_assert_num_queries):
+    assert score(officer_api).status_code == 201  # permissions resolved and kept now
+    # The token with its user and the permissions version; then the production-version
+    # check and the prediction's INSERT.
+    with django_assert_num_queries(3):
         assert score(officer_api).status_code == 201
 
 
 @override_settings(API_AUTH_CACHE_SECONDS=0)
-def test_cache_can_be_switched_off(officer_api, production_model, django_assert_num_queries):
+def test_permissions_can_be_resolved_every_time(
+    officer_api, production_model, django_assert_num_queries
+):
     assert score(officer_api).status_code == 201
-    # token + user, the user's permissions, their groups' permissions, then the two above
+    # token + user + version, the user's permissions, their groups' permissions, the two above
     with django_assert_num_queries(5):
         assert score(officer_api).status_code == 201
-
-
-def test_revoked_token_is_refused_at_once(officer_api, officer, production_model):
-    assert score(officer_api).status_code == 201
-    api_token_revoke(user=officer)
-    assert_error(score(officer_api), 401, "authentication_failed")
 
 
 def test_deactivated_user_is_refused_at_once(officer_api, officer, production_model):
@@ -58,10 +59,22 @@ def test_user_removed_from_group_by_the_group_side(officer_api, officer, product
     assert_error(score(officer_api), 403, "permission_denied")
 
 
+def test_groups_cleared_takes_effect_at_once(officer_api, officer, production_model):
+    assert score(officer_api).status_code == 201
+    officer.groups.clear()
+    assert_error(score(officer_api), 403, "permission_denied")
+
+
 def test_group_permission_removed_takes_effect_at_once(officer_api, production_model):
     assert score(officer_api).status_code == 201
     group = Group.objects.get(name=LOAN_OFFICER)
     group.permissions.remove(Permission.objects.get(codename="add_prediction"))
+    assert_error(score(officer_api), 403, "permission_denied")
+
+
+def test_permission_deleted_takes_effect_at_once(officer_api, production_model):
+    assert score(officer_api).status_code == 201
+    Permission.objects.get(codename="add_prediction").delete()
     assert_error(score(officer_api), 403, "permission_denied")
 
 
@@ -88,10 +101,54 @@ def test_user_level_changes_take_effect_at_once(no_role_api, no_role_user, db, c
     assert no_role_api.get(APPLICANTS_URL).status_code == 200
 
 
-def test_cache_holds_no_token(officer_api, officer, production_model):
-    from django.core.cache import cache
+# --- another process: all it leaves behind is the database ----------------------------------
+# Raw SQL writes what another web process's change would have written, and nothing runs in
+# this process: no signal, no cache entry deleted. This process must still see it.
 
+
+def _sql(statement: str, params=()) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_a_role_removed_by_another_process_applies_at_once(officer_api, officer, production_model):
+    assert score(officer_api).status_code == 201  # this process knows the officer's permissions
+    group = Group.objects.get(name=LOAN_OFFICER)
+    _sql(
+        "DELETE FROM auth_user_groups WHERE user_id = %s AND group_id = %s",
+        [officer.pk, group.pk],
+    )
+    # What its transaction also wrote (creditportal.api.auth.permissions_changed):
+    _sql("UPDATE creditportal_permissionsversion SET value = value + 1")
+    assert_error(score(officer_api), 403, "permission_denied")
+
+
+def test_a_token_revoked_by_another_process_is_refused_at_once(
+    officer_api, officer, production_model
+):
     assert score(officer_api).status_code == 201
-    token = officer.auth_token.key
-    keys = list(cache._cache)  # the per-process cache of the test settings
-    assert keys and not any(token in key for key in keys)
+    _sql("DELETE FROM creditportal_apitoken WHERE user_id = %s", [officer.pk])
+    assert_error(score(officer_api), 401, "authentication_failed")
+
+
+def test_a_user_deactivated_by_another_process_is_refused_at_once(
+    officer_api, officer, production_model
+):
+    assert score(officer_api).status_code == 201
+    _sql("UPDATE auth_user SET is_active = %s WHERE id = %s", [False, officer.pk])
+    assert_error(score(officer_api), 401, "authentication_failed")
+
+
+@override_settings(API_AUTH_CACHE_SECONDS=30)
+def test_a_change_around_the_orm_applies_within_the_cache_time(
+    officer_api, officer, production_model
+):
+    """Raw SQL without the version (a data migration, say): bounded by the setting."""
+    assert score(officer_api).status_code == 201
+    group = Group.objects.get(name=LOAN_OFFICER)
+    _sql("DELETE FROM auth_user_groups WHERE user_id = %s", [officer.pk])
+    assert group.user_set.count() == 0
+    assert score(officer_api).status_code == 201  # kept: nothing said it changed
+    later = time.monotonic() + 31
+    with mock.patch("time.monotonic", return_value=later):  # the clock: a boundary
+        assert_error(score(officer_api), 403, "permission_denied")

@@ -18,7 +18,7 @@ from schemathesis.checks import (
 )
 from schemathesis.config import SchemathesisConfig
 
-from creditportal.api.auth import api_token_issue
+from creditportal.api.tokens import api_token_issue
 from scoring.services.decisions import decision_create
 from tests.factories import ApplicationFactory
 
@@ -129,8 +129,9 @@ def api_data(manager, officer, application, prediction, production_model, monkey
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
+        token = api_token_issue(user=manager, client="schemathesis")
         yield {
-            "headers": {"Authorization": f"Token {api_token_issue(user=manager).key}"},
+            "headers": {"Authorization": f"Token {token.secret}"},
             "known_ids": known_ids,
             "calls": itertools.count(),
         }
