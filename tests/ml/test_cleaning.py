@@ -470,9 +470,9 @@ def test_read_csv_chunks_makes_repeated_column_names_unique_as_pandas_does():
     assert list(pd.read_csv(io.BytesIO(b"a,b,a,a\n1,2,3,4\n")).columns) == ["a", "b", "a.1", "a.2"]
 
 
-def test_read_csv_chunks_names_the_row_where_the_text_stops_being_csv():
+def test_read_csv_chunks_names_the_line_of_a_value_over_the_csv_modules_limit():
     content = b"a,b\n1,2\n3,4\n" + b"5," + b"x" * 200_000 + b"\n"  # over csv's field limit
-    with pytest.raises(CleaningError, match="at line 4"):
+    with pytest.raises(CleaningError, match="Line 4 has a value longer than 100,000"):
         list(read_csv_chunks(content, rows=10))
 
 
