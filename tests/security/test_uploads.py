@@ -118,7 +118,7 @@ def test_a_view_that_takes_no_file_stores_none_beyond_a_request_body(
     officer_client, storage_spy, settings
 ):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
-    response = officer_client.post(reverse("applicants:list"), {"file": upload(b"x" * 300_000)})
+    response = officer_client.post(reverse("applicants:create"), {"file": upload(b"x" * 300_000)})
     assert response.status_code < 500
     assert storage_spy.largest <= 100_000
 
