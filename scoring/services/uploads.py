@@ -39,34 +39,40 @@ def upload_check(upload, *, max_mb: int) -> None:
 
 def upload_check_header(scorecard: Scorecard, upload, *, require_target: bool = False) -> None:
     """Refuse a file that is not a CSV, has more than UPLOAD_MAX_COLUMNS columns, no data row,
-    or lacks required columns (or the target), judging by its first rows; then read it whole
-    once to refuse it if it is not text in its encoding (see `upload_check_text`)."""
+    or lacks required columns (or the target), judging by its first rows; and one that is not
+    text in its encoding (`upload_check_text`, which reads it whole)."""
     upload.seek(0)
     text = head_text(upload, HEAD_BYTES)
-    lines = text.splitlines()
-    if upload.size > HEAD_BYTES and lines:
+    lines = text.split("\n")  # as the readers split lines (quoted values aside)
+    cut = upload.size > HEAD_BYTES
+    if cut:
         lines = lines[:-1]  # the last line may be cut in the middle
-    if not lines and text.strip():
-        raise ValidationError({"file": f"The header line is longer than {HEAD_BYTES:,} bytes."})
-    head = "\n".join(lines[: HEAD_ROWS + 1]).lstrip("\ufeff").encode() + b"\n"
+        if not lines:
+            raise ValidationError({"file": "The header line is longer than 1 MB."})
+    head = "\n".join(lines[: HEAD_ROWS + 1]).encode() + b"\n"
+    first_line = next((line for line in lines if line.strip()), "")
     try:
-        with_header = next(csv.reader(io.StringIO(head.decode(), newline="")), [])
-        max_columns = settings.UPLOAD_MAX_COLUMNS
-        if len(with_header) > max_columns:
-            raise ValidationError(
-                {
-                    "file": f"The file has {len(with_header):,} columns; the limit is "
-                    f"{max_columns:,}. Remove the columns the scorecard does not use."
-                }
-            )
-        upload_check_text(upload)
+        header = next(csv.reader(io.StringIO(first_line, newline="")), [])
+    except csv.Error:  # a name over the csv module's limit: the readers name it below
+        header = []
+    max_columns = settings.UPLOAD_MAX_COLUMNS
+    if len(header) > max_columns:
+        raise ValidationError(
+            {
+                "file": f"The file has {len(header):,} columns; the limit is {max_columns:,}. "
+                "Remove the columns the scorecard does not use."
+            }
+        )
+    upload_check_text(upload)
+    try:
         first = next(read_csv_chunks(head, rows=HEAD_ROWS), None)
         if first is not None:
             clean_frame(scorecard, first.frame, require_target=require_target, repair_groups=False)
-    except (CleaningError, csv.Error) as error:
+    except CleaningError as error:
         raise ValidationError({"file": str(error)}) from None
-    if first is None:
+    if first is None and not cut:
         raise ValidationError({"file": "The file has a header but no data row."})
+    # A first data row longer than the head (hundreds of long values) is judged by the job.
 
 
 def upload_check_text(upload) -> str:
