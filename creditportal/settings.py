@@ -323,8 +323,8 @@ FILE_UPLOAD_HANDLERS = [
 UPLOAD_MAX_COLUMNS = env.int("CREDITPORTAL_UPLOAD_MAX_COLUMNS", default=300)
 # Rows read, scored and committed together: a crash loses at most one chunk of work.
 BATCH_CHUNK_ROWS = env.int("CREDITPORTAL_BATCH_CHUNK_ROWS", default=10_000)
-# ... or fewer: a chunk also ends after about this many MB of input (counted in characters),
-# so a file of very wide rows or very long values is read in chunks no larger than usual.
+# ... or fewer: a chunk also ends after about this many MB of input, so a file of very wide
+# rows or very long values is read in chunks no larger than usual.
 BATCH_CHUNK_MB = env.int("CREDITPORTAL_BATCH_CHUNK_MB", default=4)
 # Processes that score a bulk job's chunks while its worker reads the file and commits
 # (scoring/jobs/pipeline.py); 1 scores in the worker process itself.

@@ -24,7 +24,7 @@ import contextlib
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -50,10 +50,13 @@ DEFAULT_CHUNK_SIZE = 50_000
 # field. Below the csv module's own limit (131,072), so this check, which names the row and
 # the column, is the one that refuses.
 MAX_FIELD_CHARS = 100_000
-# A chunk of `read_csv_chunks` ends at its number of rows or at about this many characters
-# of input (values and separators), whichever comes first, so a chunk of very wide rows or
-# very long values holds no more than a chunk of ordinary ones.
-DEFAULT_CHUNK_CHARS = 4 * 1024 * 1024
+# A chunk of `read_csv_chunks` ends at its number of rows or after about this many bytes of
+# input, whichever comes first, so a chunk of very wide rows or very long values holds no
+# more than a chunk of ordinary ones.
+DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024
+# The text layer reads its buffer in blocks of this size, so the input's position, as
+# `_csv_rows` reports it, is exact to within one block.
+_TEXT_BLOCK = 8192
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august")
 MONTHS += ("september", "october", "november", "december")
 MONTH_NUMBERS = {month: number for number, month in enumerate(MONTHS, start=1)}
@@ -377,19 +380,20 @@ class CsvChunk:
 
 
 def read_csv_chunks(
-    source: Source, *, rows: int, max_chars: int = DEFAULT_CHUNK_CHARS
+    source: Source, *, rows: int, max_bytes: int = DEFAULT_CHUNK_BYTES
 ) -> Iterator[CsvChunk]:
-    """A CSV in chunks of `rows` data rows or about `max_chars` characters of input,
-    whichever comes first, without ever stopping at a malformed row: a row with more or
-    fewer values than the header has columns is reported in its chunk's `malformed`, so a
-    bulk job can record it and go on. (pandas' fast reader stops at a row with too many
-    values, and reads a row with too few as if the missing ones were the last, which would
-    score values under the wrong fields.) CleaningError when the file is empty, binary, not
-    in its encoding, has a value longer than MAX_FIELD_CHARS, or stops being CSV text."""
-    with _csv_rows(source) as (header, reader):
+    """A CSV in chunks of `rows` data rows or about `max_bytes` bytes of input, whichever
+    comes first, without ever stopping at a malformed row: a row with more or fewer values
+    than the header has columns is reported in its chunk's `malformed`, so a bulk job can
+    record it and go on. (pandas' fast reader stops at a row with too many values, and reads
+    a row with too few as if the missing ones were the last, which would score values under
+    the wrong fields.) CleaningError when the file is empty, binary, not in its encoding, has
+    a value longer than MAX_FIELD_CHARS, or stops being CSV text."""
+    with _csv_rows(source) as (header, reader, position):
         columns = _unique_names([str(name).strip().strip("'\"").strip() for name in header])
         width, row_number = len(columns), 0
-        while block := _block(reader, rows, max_chars, row_number, columns):
+        rows_checked = _rows_checked(reader, position, columns)
+        while block := _block(rows_checked, rows, max_bytes, position):
             malformed: dict[int, str] = {}
             if set(map(len, block)) == {width}:  # every row well-formed: the usual case
                 numbers = np.arange(row_number + 1, row_number + len(block) + 1)
@@ -420,25 +424,37 @@ def read_csv_chunks(
             )
 
 
-def _block(
-    reader: Iterator[list[str]], rows: int, max_chars: int, row_number: int, columns: list[str]
-) -> list[list[str]]:
-    """The next rows of a chunk: up to `rows` of them or about `max_chars` characters. A row
-    holding a value longer than MAX_FIELD_CHARS is refused with its row number (counted as
-    `read_csv_chunks` counts them) and column."""
-    block: list[list[str]] = []
-    chars = 0
+def _rows_checked(
+    reader: Iterator[list[str]], position: Callable[[], int], columns: list[str]
+) -> Iterator[list[str]]:
+    """The rows, after refusing one holding a value longer than MAX_FIELD_CHARS, with its row
+    number (counted as `read_csv_chunks` counts them) and column. Only a row that took more
+    input than such a value needs looking at: the input's position tells, for a few
+    nanoseconds a row."""
+    number, last = 0, position()
     for values in reader:
-        block.append(values)
-        size = sum(map(len, values))
-        if size > MAX_FIELD_CHARS:
+        now = position()
+        if now - last > MAX_FIELD_CHARS - 2 * _TEXT_BLOCK:
             longest = max(range(len(values)), key=lambda i: len(values[i]))
             if len(values[longest]) > MAX_FIELD_CHARS:
-                counted = sum(1 for row in block if not _blank(row))
                 column = columns[longest] if longest < len(columns) else f"#{longest + 1}"
-                raise _field_too_long(row_number + counted, column, len(values[longest]))
-        chars += size + len(values)
-        if len(block) >= rows or chars >= max_chars:
+                raise _field_too_long(number + 1, column, len(values[longest]))
+        last = now
+        if not _blank(values):
+            number += 1
+        yield values
+
+
+def _block(
+    rows_checked: Iterator[list[str]], rows: int, max_bytes: int, position: Callable[[], int]
+) -> list[list[str]]:
+    """The next rows of a chunk: up to `rows` of them, or fewer once about `max_bytes` bytes
+    of input were read for them."""
+    block: list[list[str]] = []
+    start = position()
+    for values in rows_checked:
+        block.append(values)
+        if len(block) >= rows or position() - start >= max_bytes:
             break
     return block
 
@@ -447,11 +463,8 @@ def count_csv_rows(source: Source) -> int:
     """The data rows `read_csv_chunks` reads (one fast pass; nothing is kept). It refuses a
     value over MAX_FIELD_CHARS as `read_csv_chunks` does, so a bulk job fails on one before
     it scores a row."""
-    with _csv_rows(source) as (header, reader):
-        count = 0
-        while block := _block(reader, 10_000, DEFAULT_CHUNK_CHARS, count, header):
-            count += sum(1 for values in block if not _blank(values))
-        return count
+    with _csv_rows(source) as (header, reader, position):
+        return sum(1 for values in _rows_checked(reader, position, header) if not _blank(values))
 
 
 def _blank(values: list[str]) -> bool:
@@ -460,8 +473,9 @@ def _blank(values: list[str]) -> bool:
 
 @contextlib.contextmanager
 def _csv_rows(source: Source):
-    """(header, iterator of the rows after it) of a CSV read as text. Empty lines are left
-    out; a line of nothing but spaces is not, and `_blank` tells it (pandas skips both)."""
+    """(header, iterator of the rows after it, the input's position in bytes) of a CSV read
+    as text. Empty lines are left out; a line of nothing but spaces is not, and `_blank`
+    tells it (pandas skips both)."""
     head, source = _head_bytes(source)
     codec = csv_encoding(head)
     text = head_text(head)
@@ -476,7 +490,7 @@ def _csv_rows(source: Source):
         header = next((values for values in rows if not _blank(values)), None)
         if header is None:
             raise CleaningError("The file is empty.")
-        yield header, rows
+        yield header, rows, (opened or source).tell
     except csv.Error as error:
         if "field limit" in str(error):
             raise CleaningError(

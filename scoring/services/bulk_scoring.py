@@ -135,8 +135,8 @@ def _score_file(job: BatchScoringJob, token: str) -> None:
         rows = job.chunk_rows or settings.BATCH_CHUNK_ROWS
         # A chunk also ends at BATCH_CHUNK_MB of input: the worker tree's memory is bounded
         # by the chunks in flight, whatever the rows' width (docs/benchmarks.md).
-        chars = settings.BATCH_CHUNK_MB * 1024 * 1024
-        chunks_read = read_csv_chunks(_raw(handle), rows=rows, max_chars=chars)
+        size = settings.BATCH_CHUNK_MB * 1024 * 1024
+        chunks_read = read_csv_chunks(_raw(handle), rows=rows, max_bytes=size)
         for chunk_index, chunk in enumerate(chunks_read):
             header = header or list(chunk.frame.columns)
             chunks = chunk_index + 1
