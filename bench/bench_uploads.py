@@ -19,6 +19,7 @@ only (CREDITPORTAL_BATCH_CHUNK_MB set very large), as before chunks were bounded
 import argparse
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -59,7 +60,10 @@ def main() -> None:
 
     ensure_broker_folders()
     call_command("migrate", verbosity=0)
-    run(args, workdir)
+    try:
+        run(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # uploads and results: about 1 GB a shape
 
 
 def awkward_csv(path: Path, shape: str, mb: int) -> tuple[Path, int, int]:
