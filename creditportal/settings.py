@@ -348,8 +348,22 @@ MAX_TRAINING_UPLOAD_MB = env.int("CREDITPORTAL_MAX_TRAINING_UPLOAD_MB", default=
 # by a worker (cleaning holds the whole file: ~14 MB/s and ~7 bytes of memory per byte).
 TRAINING_INLINE_VALIDATION_MB = env.int("CREDITPORTAL_TRAINING_INLINE_VALIDATION_MB", default=10)
 MAX_BATCH_UPLOAD_MB = env.int("CREDITPORTAL_MAX_BATCH_UPLOAD_MB", default=400)
+# Files are capped while they stream in (creditportal/uploads.py): past its view's limit a
+# file is neither kept in memory nor written to disk.
+FILE_UPLOAD_HANDLERS = [
+    "creditportal.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Columns an uploaded CSV (training or bulk) may have: the widest scorecard has 23 fields,
+# so this leaves room for ids and other carried-through columns. Checked at the header, in
+# the request.
+UPLOAD_MAX_COLUMNS = env.int("CREDITPORTAL_UPLOAD_MAX_COLUMNS", default=300)
 # Rows read, scored and committed together: a crash loses at most one chunk of work.
 BATCH_CHUNK_ROWS = env.int("CREDITPORTAL_BATCH_CHUNK_ROWS", default=10_000)
+# ... or fewer: a chunk also ends after about this many MB of input, so a file of very wide
+# rows or very long values is read in chunks no larger than usual.
+BATCH_CHUNK_MB = env.int("CREDITPORTAL_BATCH_CHUNK_MB", default=4)
 # Processes that score a bulk job's chunks while its worker reads the file and commits
 # (scoring/jobs/pipeline.py); 1 scores in the worker process itself.
 BATCH_SCORING_PROCESSES = env.int(

@@ -19,12 +19,12 @@ kept, as raw text, in `CleaningResult.extra_frame` (same index as `frame`) for c
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
-import itertools
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -46,6 +46,17 @@ from ml.schema import (
 ROW_NUMBER = "row_number"
 MAX_EXAMPLES = 5
 DEFAULT_CHUNK_SIZE = 50_000
+# The longest value any reader accepts, training and bulk alike (one rule): characters of one
+# field. Below the csv module's own limit (131,072), so this check, which names the row and
+# the column, is the one that refuses.
+MAX_FIELD_CHARS = 100_000
+# A chunk of `read_csv_chunks` ends at its number of rows or after about this many bytes of
+# input, whichever comes first, so a chunk of very wide rows or very long values holds no
+# more than a chunk of ordinary ones.
+DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024
+# The text layer reads its buffer in blocks of this size, so the input's position, as
+# `_csv_rows` reports it, is exact to within one block.
+_TEXT_BLOCK = 8192
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august")
 MONTHS += ("september", "october", "november", "december")
 MONTH_NUMBERS = {month: number for number, month in enumerate(MONTHS, start=1)}
@@ -177,6 +188,10 @@ def _head_bytes(source: Source, size: int = 65_536) -> tuple[bytes, Source]:
         position = source.tell()
         head = source.read(size)
         source.seek(position)
+        if isinstance(head, str):  # a text file object: its text, as UTF-8 bytes
+            source = io.BytesIO(source.read().encode())
+            head = source.read(size)
+            source.seek(0)
     else:
         content = source.read()
         source = io.BytesIO(content.encode() if isinstance(content, str) else content)
@@ -185,28 +200,147 @@ def _head_bytes(source: Source, size: int = 65_536) -> tuple[bytes, Source]:
     return (head.encode() if isinstance(head, str) else head), source
 
 
-def _sniff_quotechar(head: bytes) -> str:
+def _sniff_quotechar(head: str) -> str:
     """ "'" for ARFF-style files whose header names are single-quoted (OpenML credit-g)."""
-    first_line = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].strip()
-    return "'" if first_line.startswith(b"'") else '"'
+    first_line = head.lstrip("\ufeff").split("\n", 1)[0].strip()
+    return "'" if first_line.startswith("'") else '"'
+
+
+# --- encodings --------------------------------------------------------------------------------
+
+# Byte-order marks, longest first (UTF-32 LE's begins with UTF-16 LE's), and the codec that
+# reads the file after them. A file without one is read as UTF-8 ("utf-8-sig" also drops
+# a UTF-8 BOM); nothing is decoded with replacement characters.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32"}
+_CHECK_BLOCK = 1024 * 1024
+_HOW_TO_FIX = 'Save it as UTF-8 (in Excel: "CSV UTF-8") and upload it again.'
+
+
+def csv_encoding(head: bytes) -> str:
+    """The codec a CSV is read with, by its byte-order mark (UTF-8 without one)."""
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return codec
+    return "utf-8-sig"
+
+
+def head_text(source: Source, size: int = 65_536) -> str:
+    """The first characters of a CSV, decoded as its readers decode it (a character cut at
+    the end is left out)."""
+    head, _ = _head_bytes(source, size)
+    decoder = codecs.getincrementaldecoder(csv_encoding(head))("replace")
+    return decoder.decode(head, final=False)
+
+
+def csv_text_check(source: Source) -> str:
+    """Decode the whole file once, strictly, and return its encoding's name ("UTF-8",
+    "UTF-16", "UTF-32"). CleaningError naming the line (the header is line 1) when a byte
+    is not of that encoding (a Windows-1252/Latin-1 file, say) or a NUL character appears
+    anywhere: such a file is refused, never read with replacement characters or with NULs
+    copied into a result. Every reader here calls it first, so training and bulk uploads
+    are decoded by one rule."""
+    head, source = _head_bytes(source)
+    codec = csv_encoding(head)
+    if codec == "utf-8-sig" and b"\x00" in head:
+        raise CleaningError(_nul_message(codec, head, 0))
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    line = 1
+    for block in [*_blocks(source), None]:
+        try:
+            text = decoder.decode(block or b"", final=block is None)
+        except UnicodeDecodeError as error:
+            raise CleaningError(_decode_message(codec, error, line)) from None
+        nul = text.find("\x00")
+        if nul >= 0:
+            raise CleaningError(_nul_message(codec, head, line + text.count("\n", 0, nul)))
+        line += text.count("\n")
+    return ENCODING_NAMES[codec]
+
+
+def _blocks(source: Source) -> Iterator[bytes]:
+    """The bytes of a source `_head_bytes` returned, in blocks; a file object is left where
+    it was."""
+    if isinstance(source, Path):
+        with source.open("rb") as handle:
+            yield from iter(lambda: handle.read(_CHECK_BLOCK), b"")
+        return
+    position = source.tell()
+    try:
+        while block := source.read(_CHECK_BLOCK):
+            yield block.encode() if isinstance(block, str) else block
+    finally:
+        source.seek(position)
+
+
+def _decode_message(codec: str, error: UnicodeDecodeError, line: int) -> str:
+    line += error.object[: error.start].count(b"\n")
+    bad = error.object[error.start : error.start + 1]
+    if codec != "utf-8-sig":
+        return (
+            f"The file starts with a {ENCODING_NAMES[codec]} byte-order mark, but line "
+            f"{line:,} is not valid {ENCODING_NAMES[codec]}. {_HOW_TO_FIX}"
+        )
+    as_cp1252 = bad.decode("cp1252", errors="ignore")
+    looks = f" ('{as_cp1252}' in Windows-1252/Latin-1)" if as_cp1252.isprintable() else ""
+    return (
+        f"The file is not UTF-8: line {line:,} has the byte 0x{bad.hex().upper()}{looks}, so "
+        f"it looks like a Windows-1252 or Latin-1 file. {_HOW_TO_FIX}"
+    )
+
+
+def _nul_message(codec: str, head: bytes, line: int) -> str:
+    """Why a NUL refuses the file: at line 0 (in its first bytes) it is binary, or UTF-16
+    without a byte-order mark when every other byte is one."""
+    if codec == "utf-8-sig" and line == 0:
+        start = head[:64]
+        if start[0::2].count(0) == len(start[0::2]) or start[1::2].count(0) == len(start[1::2]):
+            return (
+                "The file looks like UTF-16 without a byte-order mark. Save it as UTF-8 (in "
+                'Excel: "CSV UTF-8") or as UTF-16 with a byte-order mark, and upload it again.'
+            )
+        return "The file is not a CSV text file (it contains binary data)."
+    return (
+        f"Line {line:,} contains a NUL character (byte 0x00): the file is binary or "
+        "damaged. Remove it and upload the file again."
+    )
+
+
+def _field_too_long(row_number: int, column: str, length: int) -> CleaningError:
+    return CleaningError(
+        f"Row {row_number:,}, column '{column}': the value is {length:,} characters long; "
+        f"the limit is {MAX_FIELD_CHARS:,}."
+    )
 
 
 def read_csv(source: Source, *, chunksize: int | None = None) -> Any:
     """Raw CSV as text columns (or an iterator of chunks); CleaningError for non-CSV input."""
     head, source = _head_bytes(source)
-    if not head.strip():
+    codec = csv_encoding(head)
+    text = head_text(head)
+    if not text.strip("\ufeff \t\r\n"):
         raise CleaningError("The file is empty.")
-    if b"\x00" in head:
-        raise CleaningError("The file is not a CSV text file (it contains binary data).")
+    csv_text_check(source)
+    # pandas decodes a path or a BytesIO itself; another file object (an upload) it could
+    # take for text, so it gets the text, decoded by the same codec.
+    stream = None
+    if not isinstance(source, Path | io.BytesIO):
+        stream = io.TextIOWrapper(source, encoding=codec, errors="strict", newline="")
     try:
         reader = pd.read_csv(
-            source,
+            stream or source,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
-            quotechar=_sniff_quotechar(head),
-            encoding="utf-8-sig",
-            encoding_errors="replace",
+            quotechar=_sniff_quotechar(text),
+            encoding=None if stream else codec,
+            encoding_errors="strict",
             skip_blank_lines=True,
             chunksize=chunksize,
         )
@@ -214,9 +348,23 @@ def read_csv(source: Source, *, chunksize: int | None = None) -> Any:
         raise CleaningError("The file is empty.") from error
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
         raise CleaningError(f"The file is not a readable CSV file: {error}") from error
+    finally:
+        if stream is not None and chunksize is None:
+            with contextlib.suppress(ValueError):
+                stream.detach()  # the caller's file stays open
     if chunksize is None:
-        return _strip_header(reader)
+        return _checked_fields(_strip_header(reader), first_row=1)
     return _checked_chunks(reader)
+
+
+def _checked_fields(frame: pd.DataFrame, *, first_row: int) -> pd.DataFrame:
+    """The frame, after refusing a value longer than MAX_FIELD_CHARS (the bulk reader's rule)."""
+    for position, column in enumerate(frame.columns):
+        lengths = frame.iloc[:, position].str.len()
+        if len(lengths) and lengths.max() > MAX_FIELD_CHARS:
+            row = int(np.argmax(lengths.to_numpy() > MAX_FIELD_CHARS))
+            raise _field_too_long(first_row + row, str(column), int(lengths.iloc[row]))
+    return frame
 
 
 @dataclass
@@ -231,17 +379,21 @@ class CsvChunk:
     last_row: int
 
 
-def read_csv_chunks(source: Source, *, rows: int) -> Iterator[CsvChunk]:
-    """A CSV in chunks of `rows` data rows, without ever stopping at a malformed row: a row
-    with more or fewer values than the header has columns is reported in its chunk's
-    `malformed`, so a bulk job can record it and go on. (pandas' fast reader stops at a row
-    with too many values, and reads a row with too few as if the missing ones were the last,
-    which would score values under the wrong fields.) CleaningError when the file is empty,
-    binary, or stops being CSV text."""
-    with _csv_rows(source) as (header, reader):
+def read_csv_chunks(
+    source: Source, *, rows: int, max_bytes: int = DEFAULT_CHUNK_BYTES
+) -> Iterator[CsvChunk]:
+    """A CSV in chunks of `rows` data rows or about `max_bytes` bytes of input, whichever
+    comes first, without ever stopping at a malformed row: a row with more or fewer values
+    than the header has columns is reported in its chunk's `malformed`, so a bulk job can
+    record it and go on. (pandas' fast reader stops at a row with too many values, and reads
+    a row with too few as if the missing ones were the last, which would score values under
+    the wrong fields.) CleaningError when the file is empty, binary, not in its encoding, has
+    a value longer than MAX_FIELD_CHARS, or stops being CSV text."""
+    with _csv_rows(source) as (header, reader, position):
         columns = _unique_names([str(name).strip().strip("'\"").strip() for name in header])
         width, row_number = len(columns), 0
-        while block := list(itertools.islice(reader, rows)):
+        rows_checked = _rows_checked(reader, position, columns)
+        while block := _block(rows_checked, rows, max_bytes, position):
             malformed: dict[int, str] = {}
             if set(map(len, block)) == {width}:  # every row well-formed: the usual case
                 numbers = np.arange(row_number + 1, row_number + len(block) + 1)
@@ -272,10 +424,47 @@ def read_csv_chunks(source: Source, *, rows: int) -> Iterator[CsvChunk]:
             )
 
 
+def _rows_checked(
+    reader: Iterator[list[str]], position: Callable[[], int], columns: list[str]
+) -> Iterator[list[str]]:
+    """The rows, after refusing one holding a value longer than MAX_FIELD_CHARS, with its row
+    number (counted as `read_csv_chunks` counts them) and column. Only a row that took more
+    input than such a value needs looking at: the input's position tells, for a few
+    nanoseconds a row."""
+    number, last = 0, position()
+    for values in reader:
+        now = position()
+        if now - last > MAX_FIELD_CHARS - 2 * _TEXT_BLOCK:
+            longest = max(range(len(values)), key=lambda i: len(values[i]))
+            if len(values[longest]) > MAX_FIELD_CHARS:
+                column = columns[longest] if longest < len(columns) else f"#{longest + 1}"
+                raise _field_too_long(number + 1, column, len(values[longest]))
+        last = now
+        if not _blank(values):
+            number += 1
+        yield values
+
+
+def _block(
+    rows_checked: Iterator[list[str]], rows: int, max_bytes: int, position: Callable[[], int]
+) -> list[list[str]]:
+    """The next rows of a chunk: up to `rows` of them, or fewer once about `max_bytes` bytes
+    of input were read for them."""
+    block: list[list[str]] = []
+    start = position()
+    for values in rows_checked:
+        block.append(values)
+        if len(block) >= rows or position() - start >= max_bytes:
+            break
+    return block
+
+
 def count_csv_rows(source: Source) -> int:
-    """The data rows `read_csv_chunks` reads (one fast pass; nothing is kept)."""
-    with _csv_rows(source) as (_, reader):
-        return sum(1 for values in reader if not _blank(values))
+    """The data rows `read_csv_chunks` reads (one fast pass; nothing is kept). It refuses a
+    value over MAX_FIELD_CHARS as `read_csv_chunks` does, so a bulk job fails on one before
+    it scores a row."""
+    with _csv_rows(source) as (header, reader, position):
+        return sum(1 for values in _rows_checked(reader, position, header) if not _blank(values))
 
 
 def _blank(values: list[str]) -> bool:
@@ -284,23 +473,30 @@ def _blank(values: list[str]) -> bool:
 
 @contextlib.contextmanager
 def _csv_rows(source: Source):
-    """(header, iterator of the rows after it) of a CSV read as text. Empty lines are left
-    out; a line of nothing but spaces is not, and `_blank` tells it (pandas skips both)."""
+    """(header, iterator of the rows after it, the input's position in bytes) of a CSV read
+    as text. Empty lines are left out; a line of nothing but spaces is not, and `_blank`
+    tells it (pandas skips both)."""
     head, source = _head_bytes(source)
-    if not head.strip():
+    codec = csv_encoding(head)
+    text = head_text(head)
+    if not text.strip("\ufeff \t\r\n"):
         raise CleaningError("The file is empty.")
-    if b"\x00" in head:
-        raise CleaningError("The file is not a CSV text file (it contains binary data).")
+    csv_text_check(source)
     opened = open(source, "rb") if isinstance(source, Path) else None  # noqa: SIM115
-    text = io.TextIOWrapper(opened or source, encoding="utf-8-sig", errors="replace", newline="")
-    reader = csv.reader(text, quotechar=_sniff_quotechar(head))
+    stream = io.TextIOWrapper(opened or source, encoding=codec, errors="strict", newline="")
+    reader = csv.reader(stream, quotechar=_sniff_quotechar(text))
     try:
         rows = filter(None, reader)
         header = next((values for values in rows if not _blank(values)), None)
         if header is None:
             raise CleaningError("The file is empty.")
-        yield header, rows
+        yield header, rows, (opened or source).tell
     except csv.Error as error:
+        if "field limit" in str(error):
+            raise CleaningError(
+                f"Line {reader.line_num:,} has a value longer than {MAX_FIELD_CHARS:,} "
+                "characters, the limit for any value."
+            ) from error
         raise CleaningError(
             f"The file is not a readable CSV file at line {reader.line_num}: {error}"
         ) from error
@@ -308,7 +504,8 @@ def _csv_rows(source: Source):
         if opened is not None:
             opened.close()
         else:
-            text.detach()  # the caller's file stays open
+            with contextlib.suppress(ValueError):  # the caller closed it first
+                stream.detach()  # the caller's file stays open
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -326,9 +523,11 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def _checked_chunks(reader: Any) -> Iterator[pd.DataFrame]:
+    first_row = 1
     try:
         for chunk in reader:
-            yield _strip_header(chunk)
+            yield _checked_fields(_strip_header(chunk), first_row=first_row)
+            first_row += len(chunk)
     except pd.errors.ParserError as error:
         raise CleaningError(f"The file is not a readable CSV file: {error}") from error
 

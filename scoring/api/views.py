@@ -355,6 +355,7 @@ class BatchScoringJobViewSet(SubmitsJobs, viewsets.GenericViewSet):
 
     serializer_class = BatchScoringJobSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    upload_limit_setting = "MAX_BATCH_UPLOAD_MB"  # capped as it streams (creditportal/uploads.py)
     lookup_value_regex = ID
     required_permissions = {
         "list": ["scoring.view_batchscoringjob"],
@@ -441,6 +442,7 @@ class TrainingDatasetViewSet(SubmitsJobs, viewsets.GenericViewSet):
 
     serializer_class = TrainingDatasetSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    upload_limit_setting = "MAX_TRAINING_UPLOAD_MB"  # capped as it streams
     lookup_value_regex = ID
     required_permissions = {
         "list": ["scoring.view_trainingdataset"],

@@ -133,7 +133,11 @@ def _score_file(job: BatchScoringJob, token: str) -> None:
         job.input_file.open("rb") as handle,
     ):
         rows = job.chunk_rows or settings.BATCH_CHUNK_ROWS
-        for chunk_index, chunk in enumerate(read_csv_chunks(_raw(handle), rows=rows)):
+        # A chunk also ends at BATCH_CHUNK_MB of input: the worker tree's memory is bounded
+        # by the chunks in flight, whatever the rows' width (docs/benchmarks.md).
+        size = settings.BATCH_CHUNK_MB * 1024 * 1024
+        chunks_read = read_csv_chunks(_raw(handle), rows=rows, max_bytes=size)
+        for chunk_index, chunk in enumerate(chunks_read):
             header = header or list(chunk.frame.columns)
             chunks = chunk_index + 1
             if chunk.last_row <= job.rows_done:  # committed by an earlier attempt

@@ -57,10 +57,10 @@ def training_dataset_create(
     upload_check(upload, max_mb=settings.MAX_TRAINING_UPLOAD_MB)
     sha256 = upload_sha256(upload)
     inline = upload.size <= settings.TRAINING_INLINE_VALIDATION_MB * 1024 * 1024
+    upload_check_header(scorecard, upload, require_target=True)
     if inline:
         cleaned = _clean(scorecard, upload)
     else:
-        upload_check_header(scorecard, upload, require_target=True)
         refuse_inside_transaction()
     dataset = TrainingDataset(
         scorecard=scorecard.key,

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from creditportal.errors import ApplicationError
+from creditportal.uploads import accepts_uploads
 from creditportal.views import form_add_errors, submits_jobs
 from ml.scorecards import SCORECARDS, get_scorecard
 from scoring import selectors
@@ -21,6 +22,7 @@ from scoring.services import bulk_scoring
 PAGE = 50
 
 
+@accepts_uploads("MAX_BATCH_UPLOAD_MB")
 @login_required
 @permission_required("scoring.view_batchscoringjob", raise_exception=True)
 @submits_jobs

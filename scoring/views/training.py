@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from creditportal.errors import ApplicationError
+from creditportal.uploads import accepts_uploads
 from creditportal.views import error_text, form_add_errors, submits_jobs
 from ml.scorecards import SCORECARDS, get_scorecard
 from scoring import selectors
@@ -52,6 +53,7 @@ def training_overview(request: HttpRequest) -> HttpResponse:
     return render(request, "scoring/jobs/training.html", _training_context(request))
 
 
+@accepts_uploads("MAX_TRAINING_UPLOAD_MB")
 @login_required
 @require_POST
 @permission_required("scoring.add_trainingdataset", raise_exception=True)

@@ -1,17 +1,21 @@
+import codecs
 import functools
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from ml.cleaning import (
+    MAX_FIELD_CHARS,
     ROW_NUMBER,
     CleaningError,
     CleaningReport,
     clean_frame,
     count_csv_rows,
+    csv_text_check,
     iter_clean_chunks,
     load_raw,
     protected_frame,
@@ -470,9 +474,9 @@ def test_read_csv_chunks_makes_repeated_column_names_unique_as_pandas_does():
     assert list(pd.read_csv(io.BytesIO(b"a,b,a,a\n1,2,3,4\n")).columns) == ["a", "b", "a.1", "a.2"]
 
 
-def test_read_csv_chunks_names_the_row_where_the_text_stops_being_csv():
+def test_read_csv_chunks_names_the_line_of_a_value_over_the_csv_modules_limit():
     content = b"a,b\n1,2\n3,4\n" + b"5," + b"x" * 200_000 + b"\n"  # over csv's field limit
-    with pytest.raises(CleaningError, match="at line 4"):
+    with pytest.raises(CleaningError, match="Line 4 has a value longer than 100,000"):
         list(read_csv_chunks(content, rows=10))
 
 
@@ -481,3 +485,65 @@ def test_protected_frame_holds_protected_fields_and_age(card_default, credit_sco
     assert list(protected_frame(card_default, frame).columns) == ["sex", "marriage", "age"]
     score = load_raw(credit_score, CREDIT_SCORE_CSV.encode()).frame
     assert list(protected_frame(credit_score, score).columns) == ["age"]
+
+
+# --- one reading rule: encodings, NUL characters, the longest value, chunk size ---------------
+
+
+@pytest.mark.parametrize(
+    ("codec", "name"),
+    [("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8"), ("utf-16", "UTF-16"), ("utf-16-be", None)],
+)
+def test_encodings_are_detected_by_their_byte_order_mark(codec, name):
+    text = "id,name\n1,Zoë\n2,Ærø\n"
+    content = text.encode(codec)
+    if codec == "utf-16-be":  # with its BOM written by hand
+        content = codecs.BOM_UTF16_BE + content
+        name = "UTF-16"
+    assert csv_text_check(content) == name
+    chunk = next(read_csv_chunks(content, rows=10))
+    assert list(chunk.frame.columns) == ["id", "name"]
+    assert chunk.frame["name"].tolist() == ["Zoë", "Ærø"]
+    assert read_csv(content)["name"].tolist() == ["Zoë", "Ærø"]  # training's reader too
+
+
+def test_latin1_is_refused_by_name_never_replaced():
+    content = "id,name\n1,Zoe\n2,Zoë\n".encode("latin-1")
+    for read in (csv_text_check, read_csv, lambda c: list(read_csv_chunks(c, rows=10))):
+        with pytest.raises(CleaningError, match=r"line 3 has the byte 0xEB \('ë' in Windows"):
+            read(content)
+
+
+def test_a_nul_anywhere_is_refused_with_its_line_by_both_readers():
+    content = b"id,name\n" + b"1,a\n" * 50_000 + b"2,b\x00c\n" + b"3,d\n"
+    assert content.index(b"\x00") > 65_536
+    for read in (read_csv, lambda c: list(read_csv_chunks(c, rows=10_000)), count_csv_rows):
+        with pytest.raises(CleaningError, match="Line 50,002 contains a NUL character"):
+            read(content)
+
+
+def test_utf16_without_a_bom_is_named():
+    with pytest.raises(CleaningError, match="UTF-16 without a byte-order mark"):
+        csv_text_check("id,name\n1,a\n".encode("utf-16-le"))
+
+
+def test_training_and_bulk_readers_refuse_the_same_value_by_one_rule():
+    def with_value(length):
+        return b"id,note\n1,a\n2," + b"v" * length + b"\n3,c\n"
+
+    message = "Row 2, column 'note': the value is 100,001 characters long; the limit is 100,000."
+    for read in (read_csv, lambda c: list(read_csv_chunks(c, rows=10)), count_csv_rows):
+        with pytest.raises(CleaningError, match=re.escape(message)):
+            read(with_value(MAX_FIELD_CHARS + 1))
+        read(with_value(MAX_FIELD_CHARS))  # at the limit: read by both
+
+
+def test_chunks_end_at_their_size_as_well_as_their_rows():
+    row = "1," + "x" * 998 + "\n"  # 1,000 characters
+    content = ("id,note\n" + row * 1_000).encode()
+    chunks = list(read_csv_chunks(content, rows=10_000, max_bytes=100_000))
+    sizes = [chunk.last_row - chunk.first_row + 1 for chunk in chunks]
+    assert len(chunks) >= 10 and max(sizes) <= 100 + 9  # 100 kB, exact to one 8 kB block
+    assert chunks[-1].last_row == 1_000
+    ordinary = list(read_csv_chunks(content, rows=300, max_bytes=10**9))
+    assert len(ordinary) == 4  # rows bound first when the size bound is far

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 
 from creditportal.errors import JobQueueUnavailable
-from ml.cleaning import read_csv_chunks
+from ml.cleaning import MAX_FIELD_CHARS, read_csv_chunks
 from ml.scorecards import get_scorecard
 from scoring.jobs import lifecycle, pipeline
 from scoring.models import (
@@ -317,3 +317,23 @@ def test_input_columns_named_like_result_columns_are_kept(officer, production_mo
     with job.result_file.open("rb") as handle:
         header, *body = list(csv.reader(io.StringIO(handle.read().decode())))
     assert all(len(row) == len(header) for row in body)
+
+
+def test_a_value_over_the_limit_past_the_checked_head_fails_the_job_before_any_row(
+    officer, production_model
+):
+    """The request reads the first 1 MB for values; a longer one further on stops the job in
+    its first pass, before a row is scored or a result written."""
+    lines = card_default_csv(8_000, invalid={}).decode().splitlines()
+    header, rows = lines[0] + ",note", [line + ",n" for line in lines[1:]]
+    rows[7_500] = rows[7_500][:-1] + "v" * (MAX_FIELD_CHARS + 1)
+    content = ("\n".join([header, *rows]) + "\n").encode()
+    assert content.index(b"v" * 100) > 1024 * 1024
+    job = bulk_scoring.batch_job_create(
+        scorecard_key="card_default", upload=upload(content), owner=officer
+    )
+    bulk_scoring.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "Row 7,501, column 'note': the value is 100,001 characters long" in job.error
+    assert job.rows_done == 0 and not Prediction.objects.filter(batch_job=job).exists()
