@@ -7,7 +7,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from applicants.models import Applicant, Application
-from creditportal.api.serializers import AnyObjectField, UserSummarySerializer
+from creditportal.api.serializers import AnyObjectField, InputSerializer, UserSummarySerializer
 from creditportal.filters import MAX_ID
 from ml.scorecards import SCORECARDS
 
@@ -37,7 +37,7 @@ class ApplicantSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ApplicantInputSerializer(serializers.Serializer):
+class ApplicantInputSerializer(InputSerializer):
     full_name = serializers.CharField(max_length=200)
     external_reference = serializers.CharField(
         max_length=64, help_text="The lender's own customer reference; unique."
@@ -54,13 +54,13 @@ class ApplicantInputSerializer(serializers.Serializer):
     )
 
 
-class ArchiveInputSerializer(serializers.Serializer):
+class ArchiveInputSerializer(InputSerializer):
     archived = serializers.BooleanField(
         default=True, help_text="true archives the applicant, false restores them."
     )
 
 
-class ReassignInputSerializer(serializers.Serializer):
+class ReassignInputSerializer(InputSerializer):
     owner = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text="Id of an active loan officer."
     )
@@ -106,7 +106,7 @@ INPUTS_HELP = (
 )
 
 
-class ApplicationUpdateSerializer(serializers.Serializer):
+class ApplicationUpdateSerializer(InputSerializer):
     requested_amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=Decimal("0.01"), coerce_to_string=False
     )
