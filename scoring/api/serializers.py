@@ -432,6 +432,14 @@ def _input_field(field: Field) -> serializers.Field:
 # --- background jobs ------------------------------------------------------------------------
 
 
+def job_waiting_note(serializer: serializers.Serializer, job) -> str:
+    """`lifecycle.waiting_note`, with the heartbeat query made once per serialized list: the
+    items of a list share their root's context, where the answer is kept."""
+    context = serializer.context
+    any_worker = context.setdefault("any_worker", lifecycle.WorkersRunningOnce())
+    return lifecycle.waiting_note(job, any_worker=any_worker)
+
+
 class JobUploadSerializer(InputSerializer):
     scorecard = serializers.ChoiceField(choices=sorted(SCORECARDS))
     file = serializers.FileField(help_text="A CSV file (multipart/form-data).")
@@ -479,7 +487,7 @@ class BatchScoringJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_waiting_note(self, job) -> str:
-        return lifecycle.waiting_note(job)
+        return job_waiting_note(self, job)
 
     def _absolute(self, path: str) -> str:
         request = self.context.get("request")
@@ -579,4 +587,4 @@ class TrainingJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_waiting_note(self, job) -> str:
-        return lifecycle.waiting_note(job)
+        return job_waiting_note(self, job)

@@ -510,7 +510,7 @@ class TrainingJobViewSet(SubmitsJobs, viewsets.GenericViewSet):
     }
 
     def get_queryset(self):
-        return selectors.training_job_list()
+        return selectors.training_job_list(with_log=True)
 
     def list(self, request):
         return paginated_response(self, self.get_queryset(), TrainingJobSerializer)
