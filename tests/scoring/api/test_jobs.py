@@ -163,7 +163,6 @@ def test_broker_down_for_a_large_training_upload_is_a_503(manager, settings, tas
     assert not dataset.file
 
 
-
 def _queries_of(client, url: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
