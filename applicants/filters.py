@@ -10,13 +10,19 @@ from .models import Applicant, Application
 
 User = get_user_model()
 
+# The longest search text: a name or a reference is at most 200 characters, and SQLite
+# refuses a LIKE pattern over 50,000 bytes with an error (a 500) rather than no match.
+SEARCH_MAX_LENGTH = 200
+
 
 def scorecard_choices() -> list[tuple[str, str]]:
     return [(key, scorecard.label) for key, scorecard in SCORECARDS.items()]
 
 
 class ApplicantFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search name or reference")
+    q = django_filters.CharFilter(
+        method="search", label="Search name or reference", max_length=SEARCH_MAX_LENGTH
+    )
     status = django_filters.ChoiceFilter(
         field_name="applications__status",
         choices=Application.Status.choices,
@@ -73,7 +79,9 @@ class ApplicantFilter(django_filters.FilterSet):
 
 
 class ApplicationFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search applicant or reference")
+    q = django_filters.CharFilter(
+        method="search", label="Search applicant or reference", max_length=SEARCH_MAX_LENGTH
+    )
     status = django_filters.ChoiceFilter(choices=Application.Status.choices)
     product = django_filters.ChoiceFilter(
         field_name="scorecard", choices=scorecard_choices, label="Product"
