@@ -251,3 +251,15 @@ def test_every_write_operation_names_unknown_fields(manager_api, object_ids, met
     error = assert_error(response, 400, "validation_error", fields=unknown)
     for name in unknown:
         assert error["fields"][name] == ["Unknown field."], error
+
+
+def test_the_schema_says_bodies_take_no_other_keys():
+    from tests.creditportal.api.test_schema import generated_schema
+
+    schema = generated_schema()
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                name = media["schema"]["$ref"].rsplit("/", 1)[-1]
+                component = schema["components"]["schemas"][name]
+                assert component["additionalProperties"] is False, (method, path)
