@@ -277,9 +277,6 @@ PORTAL_FORMS = {
     "model versions": PortalForm(_url("scoring:model_version_list"), ("page",), method="get"),
 }
 
-# Failures of parts other helpers own: the lead removes the mark when merging their work.
-KNOWN_FAILURES: dict[tuple[str, str], str] = {}
-
 
 @pytest.fixture
 def portal_ids(officer, manager, applicant, production_model, task_queue):
