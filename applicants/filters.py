@@ -11,6 +11,10 @@ from .models import Applicant, Application
 
 User = get_user_model()
 
+# The longest search text: a name or a reference is at most 200 characters, and SQLite
+# refuses a LIKE pattern over 50,000 bytes with an error (a 500) rather than no match.
+SEARCH_MAX_LENGTH = 200
+
 
 def scorecard_choices() -> list[tuple[str, str]]:
     return [(key, scorecard.label) for key, scorecard in SCORECARDS.items()]
@@ -25,7 +29,9 @@ def national_id_matches(value: str, prefix: str = "") -> Q:
 
 class ApplicantFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="search", label="Search name, reference or national ID (exact)"
+        method="search",
+        label="Search name, reference or national ID (exact)",
+        max_length=SEARCH_MAX_LENGTH,
     )
     status = django_filters.ChoiceFilter(
         field_name="applications__status",
@@ -86,7 +92,9 @@ class ApplicantFilter(django_filters.FilterSet):
 
 class ApplicationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="search", label="Search applicant, reference or national ID (exact)"
+        method="search",
+        label="Search applicant, reference or national ID (exact)",
+        max_length=SEARCH_MAX_LENGTH,
     )
     status = django_filters.ChoiceFilter(choices=Application.Status.choices)
     product = django_filters.ChoiceFilter(

@@ -476,6 +476,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "creditportal.api.base.document_error_responses",
+        "creditportal.api.base.document_strict_bodies",
     ],
 }
 

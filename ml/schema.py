@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -49,14 +50,25 @@ REQUIRED_MESSAGE = "This field is required."
 NUMBER_MESSAGE = "Enter a number."
 WHOLE_NUMBER_MESSAGE = "Enter a whole number."
 BOOLEAN_MESSAGE = "Enter yes or no."
+DIGITS_MESSAGE = "Enter a number using the digits 0-9 (got {raw})."
+FINITE_MESSAGE = "Enter a finite number, not infinity or NaN."
+UNKNOWN_FIELD_MESSAGE = "Unknown field."
+# How much of a refused raw value a message repeats (a 1 MB cell is not echoed back).
+ECHO_LIMIT = 40
 
 # Field.display values.
 DISPLAY_YEARS_MONTHS = "years_months"
 
+# Numbers are written with the ASCII digits 0-9 only: Python's int() and float() also read
+# full-width (１２３), Arabic-Indic (١٢٣) and other Unicode digits, and "1_000", "inf" and
+# "nan", none of which a form, the API or a CSV file should take as a number.
 _YEARS_MONTHS = re.compile(
-    r"^\s*(\d+)\s*years?\s*(?:and\s*)?(?:(\d+)\s*months?)?\s*$", re.IGNORECASE
+    r"^\s*([0-9]+)\s*years?\s*(?:and\s*)?(?:([0-9]+)\s*months?)?\s*$", re.IGNORECASE
 )
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_THOUSANDS = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NOT_FINITE = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+_NOT_FINITE |= {"nan", "+nan", "-nan", "snan", "-snan"}
 _PROSE_AND = re.compile(r"^and\s+", re.IGNORECASE)
 _PLURAL_UNITS = {"months": "month", "years": "year", "days": "day"}
 
@@ -221,7 +233,7 @@ class Field:
 
     def choices_message(self, raw: Any) -> str:
         labels = ", ".join(label for _, label in self.choices)
-        return f"Must be one of: {labels} (got {str(raw).strip()!r})."
+        return f"Must be one of: {labels} (got {echo(raw)})."
 
     def in_range(self, number: float) -> bool:
         if self.min_value is not None and number < self.min_value:
@@ -327,8 +339,27 @@ def _missing_note(field_: Field, raw: Any) -> tuple[bool, str | None]:
     return is_missing(raw), None
 
 
+def echo(raw: Any) -> str:
+    """A refused raw value as a message repeats it: quoted, at most ECHO_LIMIT characters."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"  # as the client wrote it (JSON)
+    text = str(raw).strip()
+    if len(text) > ECHO_LIMIT:
+        text = text[: ECHO_LIMIT - 1] + "…"
+    return repr(text)
+
+
+def _has_foreign_digits(text: str) -> bool:
+    """True when the text holds a digit other than 0-9 (１, ١, ۱, ०, ...)."""
+    return any(not char.isascii() and unicodedata.category(char) == "Nd" for char in text)
+
+
 def parse_number_text(text: str) -> tuple[float | None, str | None]:
-    """(number, note) from form/CSV text: "5e+05", "52312.68_", "20,000"; None if no number."""
+    """(number, note) from form/CSV text: "5e+05", "52312.68_", "20,000"; None if no number.
+
+    Only the ASCII digits make a number (see `_PLAIN_NUMBER`); a number too large for a float
+    ("1e309", four hundred digits) comes back as infinity, for the caller to refuse by range.
+    """
     cleaned = text.strip()
     note = None
     if cleaned.startswith("_") or cleaned.endswith("_"):
@@ -337,40 +368,61 @@ def parse_number_text(text: str) -> tuple[float | None, str | None]:
     if _THOUSANDS.match(cleaned):
         cleaned = cleaned.replace(",", "")
         note = "removed thousands separators"
-    try:
-        number = float(cleaned)
-    except ValueError:
+    if not _PLAIN_NUMBER.fullmatch(cleaned):
         return None, None
-    return (number, note) if math.isfinite(number) else (None, None)
+    return float(cleaned), note
+
+
+def _number_error(field_: Field, raw: Any) -> tuple[str, str]:
+    """(message, note) for text that is not a number, naming the rule it breaks."""
+    text = str(raw).strip()
+    if _has_foreign_digits(text):
+        return DIGITS_MESSAGE.format(raw=echo(raw)), "digits other than 0-9, set missing"
+    if text.lower() in _NOT_FINITE:
+        return FINITE_MESSAGE, "not a finite number, set missing"
+    if field_.kind == FieldKind.INTEGER:
+        return WHOLE_NUMBER_MESSAGE, "not a whole number, set missing"
+    return NUMBER_MESSAGE, "not a number, set missing"
+
+
+def _too_large(field_: Field) -> Coerced:
+    if field_.range_text:
+        message = f"Must be {field_.range_text} (got a number too large)."
+    else:
+        message = "Enter a smaller number."
+    return None, message, field_.out_of_range_note
 
 
 def _coerce_number(field_: Field, raw: Any) -> Coerced:
     missing, note = _missing_note(field_, raw)
     if missing:
         return None, None, note
-    if isinstance(raw, bool):
+    if isinstance(raw, bool):  # JSON true/false: bool is an int subclass, never a number here
         return None, NUMBER_MESSAGE, "not a number, set missing"
-    if isinstance(raw, int | float):
+    if isinstance(raw, int | float | np.integer | np.floating):
         try:
             number = float(raw)
         except OverflowError:  # an integer of hundreds of digits (JSON allows it)
-            return (
-                None,
-                f"Must be {field_.range_text} (got a number too large).",
-                (field_.out_of_range_note),
-            )
-        if not math.isfinite(number):
-            return None, NUMBER_MESSAGE, "not a number, set missing"
-    else:
-        number, note = parse_number_text(str(raw))
+            return _too_large(field_)
+        if math.isnan(number):
+            return None, FINITE_MESSAGE, "not a finite number, set missing"
+        if math.isinf(number):
+            return _too_large(field_)
+    elif isinstance(raw, str):
+        number, note = parse_number_text(raw)
         if number is None and field_.display == DISPLAY_YEARS_MONTHS:
-            months = parse_years_months(str(raw))
+            months = parse_years_months(raw)
             if months is not None:
                 number, note = float(months), "converted years and months to months"
         if number is None:
-            if field_.kind == FieldKind.INTEGER:
-                return None, WHOLE_NUMBER_MESSAGE, "not a whole number, set missing"
-            return None, NUMBER_MESSAGE, "not a number, set missing"
+            message, note = _number_error(field_, raw)
+            return None, message, note
+        if math.isinf(number):
+            return _too_large(field_)
+    else:  # a list, an object...: never a number
+        message, note = _number_error(field_, raw)
+        return None, message, note
+    number += 0.0  # -0 is 0
     if field_.kind == FieldKind.INTEGER and not number.is_integer():
         return None, WHOLE_NUMBER_MESSAGE, "not a whole number, set missing"
     if not field_.in_range(number):
@@ -402,15 +454,16 @@ def _match_choice(field_: Field, raw: Any) -> tuple[Any, str | None] | None:
 
 
 def _coerce_categorical(field_: Field, raw: Any) -> Coerced:
-    if isinstance(raw, bool):
-        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float | np.generic | None):
+        # JSON true is not the code 1, and a list or an object is not a choice.
+        return None, field_.choices_message(raw), f"unknown value {echo(raw)}, set missing"
     matched = _match_choice(field_, raw)
     if matched is not None:
         return matched[0], None, matched[1]
     missing, note = _missing_note(field_, raw)
     if missing:
         return None, None, note
-    return None, field_.choices_message(raw), f"unknown value {str(raw).strip()!r}, set missing"
+    return None, field_.choices_message(raw), f"unknown value {echo(raw)}, set missing"
 
 
 def _coerce_boolean(field_: Field, raw: Any) -> Coerced:
@@ -427,10 +480,16 @@ def _coerce_boolean(field_: Field, raw: Any) -> Coerced:
     missing, note = _missing_note(field_, raw)
     if missing:
         return None, None, note
-    return None, BOOLEAN_MESSAGE, f"unknown value {str(raw).strip()!r}, set missing"
+    return None, BOOLEAN_MESSAGE, f"unknown value {echo(raw)}, set missing"
 
 
 def _coerce_multi(field_: Field, raw: Any) -> Coerced:
+    if isinstance(raw, list | tuple):
+        for item in raw:
+            if not isinstance(item, str):  # JSON true, a number, a nested list: not a choice
+                return None, field_.choices_message(item), f"unknown item {echo(item)}, set missing"
+    elif raw is not None and not isinstance(raw, str | float):  # float: NaN of a frame
+        return None, field_.choices_message(raw), f"unknown value {echo(raw)}, set missing"
     if isinstance(raw, str) and raw.strip():
         missing, note = _missing_note(field_, raw)
         if missing:
@@ -442,7 +501,7 @@ def _coerce_multi(field_: Field, raw: Any) -> Coerced:
     for item in items:
         matched = _match_choice(field_, item)
         if matched is None:
-            return None, field_.choices_message(item), f"unknown item {item!r}, set missing"
+            return None, field_.choices_message(item), f"unknown item {echo(item)}, set missing"
         values.append(matched[0])
     return values, None, None
 
@@ -612,36 +671,55 @@ def _header_key(header: str) -> str:
 
 @dataclass
 class ValidationResult:
-    """Coerced values of every field (missing -> None) and error messages by field name."""
+    """Coerced values of every field (missing -> None) and error messages by field name.
+
+    A key of the input that names no field of the scorecard is an error under its own name
+    (`UNKNOWN_FIELD_MESSAGE`) and is listed in `unknown`."""
 
     values: dict[str, Any]
     errors: dict[str, list[str]]
+    unknown: list[str] = field(default_factory=list)
 
     @property
     def is_valid(self) -> bool:
         return not self.errors
 
 
+def _resolve(scorecard: Scorecard, key: Any) -> str | None:
+    """The field a key of the input names (its name or its column header), None if none."""
+    name = scorecard.column_lookup.get(key)
+    if name is None:
+        name = scorecard.column_lookup.get(_header_key(str(key)))
+    return name if name in scorecard.fields_by_name else None
+
+
 def resolve_keys(scorecard: Scorecard, data: Mapping[str, Any]) -> dict[str, Any]:
     """Raw values keyed by field name; snake_case keys win over original headers."""
     resolved: dict[str, Any] = {}
-    lookup = scorecard.column_lookup
-    fields_by_name = scorecard.fields_by_name
     for key, raw in data.items():
-        name = lookup.get(key)
+        name = _resolve(scorecard, key)
         if name is None:
-            name = lookup.get(_header_key(str(key)))
-        if name is None or name not in fields_by_name:
             continue
         if key == name or name not in resolved:
             resolved[name] = raw
     return resolved
 
 
+def unknown_keys(scorecard: Scorecard, data: Mapping[str, Any]) -> list[str]:
+    """Keys of the input that name no field of the scorecard (a typo, a field of another)."""
+    return [str(key) for key in data if _resolve(scorecard, key) is None]
+
+
 def validate_inputs(
     scorecard: Scorecard, data: Mapping[str, Any], *, partial: bool = False
 ) -> ValidationResult:
-    """Coerce and check one applicant's inputs against the scorecard; the single validator."""
+    """Coerce and check one applicant's inputs against the scorecard; the single validator.
+
+    Every entry point (portal forms, the API, bulk rows through `validate_frame`'s use of
+    `coerce_value`) goes through the same coercers, so one rule holds everywhere: numbers in
+    the digits 0-9 and finite, JSON true/false only for yes/no fields, choices as text.
+    Unknown keys are refused: a misspelt input silently dropped would be scored as missing.
+    """
     raw_values = resolve_keys(scorecard, data)
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
@@ -652,7 +730,10 @@ def validate_inputs(
             errors[field_.name] = [error]
         elif value is None and field_.required and not partial:
             errors[field_.name] = [REQUIRED_MESSAGE]
-    return ValidationResult(values=values, errors=errors)
+    unknown = unknown_keys(scorecard, data)
+    for key in unknown:
+        errors[key] = [UNKNOWN_FIELD_MESSAGE]
+    return ValidationResult(values=values, errors=errors, unknown=unknown)
 
 
 def validate_frame(scorecard: Scorecard, df: Any) -> tuple[Any, dict[int, dict[str, list[str]]]]:

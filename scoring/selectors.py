@@ -122,10 +122,15 @@ def training_dataset_get(*, dataset_id: int) -> TrainingDataset:
         raise Http404("No such training dataset.") from None
 
 
-def training_job_list(*, scorecard: str | None = None) -> QuerySet[TrainingJob]:
-    queryset = TrainingJob.objects.select_related("requested_by", "dataset", "model_version").defer(
-        "log", "comparison"
-    )
+def training_job_list(
+    *, scorecard: str | None = None, with_log: bool = False
+) -> QuerySet[TrainingJob]:
+    """Retraining jobs, newest first. The log and the comparison (large JSON) are left out
+    unless `with_log`: the portal's table does not show them, the API's list does (reading
+    them deferred would cost two queries per job)."""
+    queryset = TrainingJob.objects.select_related("requested_by", "dataset", "model_version")
+    if not with_log:
+        queryset = queryset.defer("log", "comparison")
     return queryset.filter(scorecard=scorecard) if scorecard else queryset
 
 

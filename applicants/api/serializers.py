@@ -15,7 +15,7 @@ from applicants.validators import (
     validate_phone,
     validate_purpose,
 )
-from creditportal.api.serializers import AnyObjectField, UserSummarySerializer
+from creditportal.api.serializers import AnyObjectField, InputSerializer, UserSummarySerializer
 from creditportal.filters import MAX_ID
 from ml.scorecards import SCORECARDS
 
@@ -45,7 +45,7 @@ class ApplicantSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ApplicantInputSerializer(serializers.Serializer):
+class ApplicantInputSerializer(InputSerializer):
     # The same rules as the portal's form and the services (applicants/validators.py).
     full_name = serializers.CharField(max_length=200, validators=[validate_full_name])
     external_reference = serializers.CharField(
@@ -78,13 +78,13 @@ class ApplicantInputSerializer(serializers.Serializer):
     )
 
 
-class ArchiveInputSerializer(serializers.Serializer):
+class ArchiveInputSerializer(InputSerializer):
     archived = serializers.BooleanField(
         default=True, help_text="true archives the applicant, false restores them."
     )
 
 
-class ReassignInputSerializer(serializers.Serializer):
+class ReassignInputSerializer(InputSerializer):
     owner = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text="Id of an active loan officer."
     )
@@ -130,7 +130,7 @@ INPUTS_HELP = (
 )
 
 
-class ApplicationUpdateSerializer(serializers.Serializer):
+class ApplicationUpdateSerializer(InputSerializer):
     requested_amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=Decimal("0.01"), coerce_to_string=False
     )

@@ -5,6 +5,7 @@ which action (403 otherwise). Scoring, reopening and outcomes of an application 
 scoring app's actions on the same URLs (`scoring/api/views.py`).
 """
 
+from collections.abc import Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,6 +22,7 @@ from applicants import selectors, services
 from applicants.filters import ApplicantFilter, ApplicationFilter
 from applicants.models import Applicant, Application
 from creditportal.api.base import filterset_queryset, paginated_response
+from creditportal.api.serializers import refuse_unknown_fields
 from ml.scorecards import SCORECARDS
 
 from .serializers import (
@@ -165,7 +167,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         applicant = _applicant_for_field(user=request.user, applicant_id=data["applicant"])
-        with inputs_errors(data["scorecard"]):
+        with inputs_errors(data["scorecard"], inputs=data["inputs"]):
             application = services.application_create(
                 applicant=applicant,
                 by=request.user,
@@ -190,7 +192,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         inputs = data.get("inputs", {})
         if partial:  # PATCH merges inputs; a null value removes that input
             inputs = {**application.inputs, **inputs}
-        with inputs_errors(application.scorecard):
+        with inputs_errors(application.scorecard, inputs=inputs):
             application = services.application_update(
                 application=application,
                 data=_application_data(data),
@@ -212,6 +214,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request, pk: str):
         """Submit a draft once every required input is present and valid."""
+        refuse_unknown_fields(request)
         application = self._application(pk)
         with inputs_errors(application.scorecard):
             application = services.application_submit(application=application)
@@ -232,16 +235,18 @@ def _applicant_for_field(*, user, applicant_id: int) -> Applicant:
 
 
 @contextmanager
-def inputs_errors(scorecard_key: str):
+def inputs_errors(scorecard_key: str, inputs: Mapping[str, Any] | None = None):
     """Report the scorecard validator's errors under `inputs.<field>`.
 
     The services raise ValidationError keyed by the scorecard's field names; in an
     application's body those fields live under `inputs`, and one of them may share a name
     with an application field (german_credit's `purpose`), so the API names them in full.
     The application's own fields are checked by the input serializer before the service runs.
+    The keys of the `inputs` sent are named in full too: the validator refuses unknown ones.
     """
     scorecard = SCORECARDS.get(scorecard_key)
     names = set(scorecard.field_names) if scorecard else set()
+    names |= {str(key) for key in inputs or ()}
     try:
         yield
     except DjangoValidationError as error:

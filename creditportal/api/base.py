@@ -145,3 +145,20 @@ def document_error_responses(result, generator, request, public):
                     status, {"description": description, "content": content}
                 )
     return result
+
+
+def document_strict_bodies(result, generator, request, public):
+    """drf-spectacular hook: request bodies take no other keys (`additionalProperties:
+    false`), as `InputSerializer` and the scorecard validator enforce: an unknown key is a
+    400 naming it."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                ref = media.get("schema", {}).get("$ref", "")
+                schema = schemas.get(ref.rsplit("/", 1)[-1]) if ref else None
+                if schema is not None and schema.get("type") == "object":
+                    schema.setdefault("additionalProperties", False)
+    return result

@@ -1,9 +1,13 @@
 """Serializers of the project's own API resources (the auth tokens) and the pieces every
 app's API shares."""
 
+from collections.abc import Mapping
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+UNKNOWN_FIELD_MESSAGE = "Unknown field."
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
@@ -22,7 +26,48 @@ class AnyObjectField(serializers.DictField):
     """A JSON object with any keys (documented as such)."""
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class InputSerializer(serializers.Serializer):
+    """Base of every request-body serializer: a key it does not declare is a 400.
+
+    DRF drops undeclared keys without a word, so a misspelt `submitt` or an `owner` meant to
+    reassign would seem to work. Each unknown key is named in `error.fields` with
+    "Unknown field.", next to the other fields' errors. Read-only attributes of the resource
+    (`id`, `status`, `owner`...) are not declared on input serializers, so sending them is
+    refused the same way. Multipart bodies are checked alike (their files are keys too).
+    """
+
+    def to_internal_value(self, data):
+        unknown = {}
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = {str(key): [UNKNOWN_FIELD_MESSAGE] for key in data if key not in writable}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if unknown and isinstance(error.detail, dict):
+                raise serializers.ValidationError({**unknown, **error.detail}) from None
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+class NoInputSerializer(InputSerializer):
+    """The body of an action that takes none (`submit`, `score`, `cancel`): any key is
+    unknown. An empty body, `{}`, is fine."""
+
+    def to_internal_value(self, data):
+        if data in (None, ""):  # no body at all
+            return {}
+        return super().to_internal_value(data)
+
+
+def refuse_unknown_fields(request) -> None:
+    """400 naming each key of the body of an action that takes none."""
+    NoInputSerializer(data=request.data).is_valid(raise_exception=True)
+
+
+class TokenRequestSerializer(InputSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(
         max_length=4096, trim_whitespace=False, style={"input_type": "password"}

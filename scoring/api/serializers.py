@@ -9,7 +9,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from creditportal.api.serializers import AnyObjectField, UserSummarySerializer
+from creditportal.api.serializers import AnyObjectField, InputSerializer, UserSummarySerializer
 from creditportal.filters import MAX_ID
 from ml.schema import Field, FieldKind, Scorecard
 from ml.scorecards import SCORECARDS, get_scorecard
@@ -109,7 +109,7 @@ class ModelPromotionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReasonInputSerializer(serializers.Serializer):
+class ReasonInputSerializer(InputSerializer):
     reason = serializers.CharField(max_length=2000, help_text="Why; kept in the history.")
 
 
@@ -280,7 +280,7 @@ class DecisionSerializer(serializers.ModelSerializer):
         return decision.reopened_at is None
 
 
-class DecisionCreateSerializer(serializers.Serializer):
+class DecisionCreateSerializer(InputSerializer):
     application = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text="A scored application of yours."
     )
@@ -319,7 +319,7 @@ class OutcomeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OutcomeInputSerializer(serializers.Serializer):
+class OutcomeInputSerializer(InputSerializer):
     outcome_class = serializers.CharField(
         max_length=32, help_text="One of the scorecard's classes, e.g. default / no_default."
     )
@@ -432,7 +432,15 @@ def _input_field(field: Field) -> serializers.Field:
 # --- background jobs ------------------------------------------------------------------------
 
 
-class JobUploadSerializer(serializers.Serializer):
+def job_waiting_note(serializer: serializers.Serializer, job) -> str:
+    """`lifecycle.waiting_note`, with the heartbeat query made once per serialized list: the
+    items of a list share their root's context, where the answer is kept."""
+    context = serializer.context
+    any_worker = context.setdefault("any_worker", lifecycle.WorkersRunningOnce())
+    return lifecycle.waiting_note(job, any_worker=any_worker)
+
+
+class JobUploadSerializer(InputSerializer):
     scorecard = serializers.ChoiceField(choices=sorted(SCORECARDS))
     file = serializers.FileField(help_text="A CSV file (multipart/form-data).")
 
@@ -479,7 +487,7 @@ class BatchScoringJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_waiting_note(self, job) -> str:
-        return lifecycle.waiting_note(job)
+        return job_waiting_note(self, job)
 
     def _absolute(self, path: str) -> str:
         request = self.context.get("request")
@@ -526,11 +534,11 @@ class TrainingDatasetSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OutcomesExportSerializer(serializers.Serializer):
+class OutcomesExportSerializer(InputSerializer):
     scorecard = serializers.ChoiceField(choices=sorted(SCORECARDS))
 
 
-class TrainingJobCreateSerializer(serializers.Serializer):
+class TrainingJobCreateSerializer(InputSerializer):
     scorecard = serializers.ChoiceField(choices=sorted(SCORECARDS))
     dataset = serializers.PrimaryKeyRelatedField(
         queryset=TrainingDataset.objects.all(),
@@ -579,4 +587,4 @@ class TrainingJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_waiting_note(self, job) -> str:
-        return lifecycle.waiting_note(job)
+        return job_waiting_note(self, job)

@@ -18,6 +18,7 @@ from applicants.selectors import application_get_for_user
 from creditportal.api.base import SubmitsJobs, filterset_queryset, paginated_response
 from creditportal.api.exceptions import Gone
 from creditportal.api.parsers import JSONParser
+from creditportal.api.serializers import refuse_unknown_fields
 from ml.scorecards import SCORECARDS, get_scorecard
 from scoring import selectors
 from scoring.jobs import lifecycle
@@ -238,6 +239,7 @@ class ApplicationScoringViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def score(self, request, pk: str):
+        refuse_unknown_fields(request)
         application = self._application(pk)
         with inputs_errors(application.scorecard):
             prediction = predictions.prediction_create(
@@ -402,6 +404,7 @@ class BatchScoringJobViewSet(SubmitsJobs, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk: str):
         """Cancel a queued job, or stop a running one after its current chunk."""
+        refuse_unknown_fields(request)
         job = lifecycle.cancel(job=self._job(pk), by=request.user)
         return Response(self.get_serializer(job).data)
 
@@ -509,7 +512,7 @@ class TrainingJobViewSet(SubmitsJobs, viewsets.GenericViewSet):
     }
 
     def get_queryset(self):
-        return selectors.training_job_list()
+        return selectors.training_job_list(with_log=True)
 
     def list(self, request):
         return paginated_response(self, self.get_queryset(), TrainingJobSerializer)
@@ -532,5 +535,6 @@ class TrainingJobViewSet(SubmitsJobs, viewsets.GenericViewSet):
     @extend_schema(request=None, responses={200: TrainingJobSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk: str):
+        refuse_unknown_fields(request)
         job = lifecycle.cancel(job=selectors.training_job_get(job_id=int(pk)), by=request.user)
         return Response(self.get_serializer(job).data)

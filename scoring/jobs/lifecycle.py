@@ -51,12 +51,30 @@ class ProcessDied(Exception):
     """A process working for the job stopped unexpectedly (killed, or out of memory)."""
 
 
-def waiting_note(job: Job) -> str:
+def waiting_note(job: Job, *, any_worker: Callable[[], bool] | None = None) -> str:
     """For a queued job, "no worker is running" when none is (else nothing): said on the
-    job's page and in the API, instead of a bar that never moves."""
-    if job.status != JobStatus.QUEUED or workers_running():
+    job's page and in the API, instead of a bar that never moves.
+
+    `any_worker` answers whether a worker is running; a list of jobs passes one that asks
+    the database once for the whole list (`WorkersRunningOnce`), not once per queued job.
+    """
+    if job.status != JobStatus.QUEUED:
         return ""
-    return NO_WORKER
+    running = any_worker() if any_worker is not None else bool(workers_running())
+    return "" if running else NO_WORKER
+
+
+class WorkersRunningOnce:
+    """Whether a worker is running, asked of the database at the first call only: one answer
+    for every job of one list or one request."""
+
+    def __init__(self) -> None:
+        self._answer: bool | None = None
+
+    def __call__(self) -> bool:
+        if self._answer is None:
+            self._answer = bool(workers_running())
+        return self._answer
 
 
 def refuse_inside_transaction() -> None:

@@ -161,3 +161,55 @@ def test_broker_down_for_a_large_training_upload_is_a_503(manager, settings, tas
     dataset = TrainingDataset.objects.get()  # kept as the record of a refused upload
     assert dataset.status == "rejected" and "broker is unreachable" in dataset.error
     assert not dataset.file
+
+
+def _queries_of(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm: the token's and the permissions' caches
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert all(row["waiting_note"] for row in response.json()["results"])  # no worker: said
+    return len(captured)
+
+
+def test_a_batch_job_list_asks_for_the_workers_once_however_long(
+    manager, production_model, task_queue, django_assert_num_queries
+):
+    """The waiting note of a queued job needs the workers' heartbeats: asked once per list,
+    so a page of twenty queued jobs costs the queries of a page of one."""
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            bulk_scoring.batch_job_create(
+                scorecard_key="card_default", upload=upload(card_default_csv(2)), owner=manager
+            )
+
+    client = api(manager)
+    add(1)
+    one = _queries_of(client, BATCH)
+    add(19)
+    with django_assert_num_queries(one):
+        response = client.get(BATCH)
+    assert response.json()["count"] == 20
+
+
+def test_a_training_job_list_asks_for_the_workers_once(
+    manager, task_queue, django_assert_num_queries
+):
+    """The same for retraining jobs (one queued per scorecard at most)."""
+    from ml.scorecards import SCORECARDS
+    from scoring.services import training
+
+    url = "/api/v1/training-jobs/"
+    keys = sorted(SCORECARDS)
+    client = api(manager)
+    training.training_job_create(scorecard_key=keys[0], by=manager)
+    one = _queries_of(client, url)
+    for key in keys[1:]:
+        training.training_job_create(scorecard_key=key, by=manager)
+    with django_assert_num_queries(one):
+        response = client.get(url)
+    assert response.json()["count"] == len(keys) > 1
