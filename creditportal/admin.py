@@ -47,7 +47,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
 
-
 @admin.action(
     description="Reset two-factor authentication (they set it up again)", permissions=["change"]
 )
