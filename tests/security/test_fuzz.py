@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 
-from creditportal.api.auth import api_token_issue
+from creditportal.api.tokens import api_token_issue
 from scoring.services import bulk_scoring, training
 from scoring.services.decisions import decision_create
 from scoring.services.predictions import prediction_create
@@ -73,7 +73,9 @@ def fuzz_api(request, officer, manager, application, prediction, production_mode
     request_finished.disconnect(close_old_connections)
     try:
         yield {
-            "headers": {"Authorization": f"Token {api_token_issue(user=user).key}"},
+            "headers": {
+                "Authorization": f"Token {api_token_issue(user=user, client='fuzz').secret}"
+            },
             "known_ids": known_ids,
             "calls": itertools.count(),
         }
