@@ -33,6 +33,11 @@ class ApiToken(AbstractAuthToken):
     client = models.CharField(
         max_length=100, help_text="What the token is for, as its owner named it (e.g. a script)."
     )
+    second_factor = models.BooleanField(
+        default=False,
+        help_text="Issued after the user gave a two-factor code. A token issued without one "
+        "stops working when the user's role comes to require two-factor authentication.",
+    )
 
     class Meta:
         verbose_name = "API token"

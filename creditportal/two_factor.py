@@ -27,6 +27,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .models import ApiToken
 from .roles import can_see_all_applicants
 
 BACKUP_CODE_COUNT = 10
@@ -148,6 +149,9 @@ def two_factor_setup_confirm(*, user, device: TOTPDevice, code: str) -> list[str
     if not device.verify_token(code):
         raise ValidationError(WRONG_CODE_MESSAGE, code="wrong")
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    # From now on this user gives a code for every token: the ones issued on the password
+    # alone go (an attacker who had only the password keeps nothing).
+    ApiToken.objects.filter(user=user, second_factor=False).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     return backup_codes_create(user=user)
@@ -171,6 +175,8 @@ def two_factor_reset(*, user) -> None:
     lost phone; the user's own choice when their role does not require it)."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    # A lost phone may be in someone else's hands: the API tokens issued with its codes go too.
+    ApiToken.objects.filter(user=user).delete()
 
 
 def two_factor_disable(*, user) -> None:

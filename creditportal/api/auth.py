@@ -39,9 +39,14 @@ from knox.settings import knox_settings
 from rest_framework import exceptions
 
 from creditportal.models import ApiToken, PermissionsVersion
+from creditportal.two_factor import two_factor_required_by_role
 
 User = get_user_model()
 INVALID_TOKEN = "Invalid or expired token."
+NO_SECOND_FACTOR = (
+    "This token was issued without a two-factor code, which this user now needs: ask for a "
+    "new one with `otp` (POST /api/v1/auth/token/)."
+)
 _VERSION_ROW = 1
 
 
@@ -58,6 +63,10 @@ class ApiTokenAuthentication(TokenAuthentication):
         api_token, permissions_version = found
         user, api_token = self.validate_user(api_token)  # 401 for an inactive user
         _reuse_known_permissions(user, permissions_version)
+        if not api_token.second_factor and two_factor_required_by_role(user):
+            # Issued before the user became a manager or administrator (or before the setting
+            # was on): a password alone must not keep what now needs a second factor.
+            raise exceptions.AuthenticationFailed(NO_SECOND_FACTOR)
         return user, api_token
 
 

@@ -30,9 +30,10 @@ class IssuedToken:
     secret: str  # what the client sends; never stored, shown this once
 
 
-def api_token_issue(*, user, client: str) -> IssuedToken:
+def api_token_issue(*, user, client: str, second_factor: bool = False) -> IssuedToken:
     """A new token for `client`, replacing that client's earlier one (expired tokens of the
-    user go too). Refused while the user holds the most tokens allowed."""
+    user go too). Refused while the user holds the most tokens allowed. `second_factor`: the
+    user gave a two-factor code for it (creditportal/two_factor.py)."""
     with transaction.atomic():
         # One issue at a time per user, so the limit and one-per-client hold under concurrency.
         User.objects.select_for_update().filter(pk=user.pk).exists()
@@ -45,7 +46,9 @@ def api_token_issue(*, user, client: str) -> IssuedToken:
                 "(DELETE /api/v1/auth/tokens/<prefix>/) or reuse a client name.",
                 extra={"code": "too_many_tokens"},
             )
-        token, secret = ApiToken.objects.create(user, client=client)  # expiry: TOKEN_TTL
+        token, secret = ApiToken.objects.create(
+            user, client=client, second_factor=second_factor
+        )  # expiry: TOKEN_TTL
     return IssuedToken(token=token, secret=secret)
 
 

@@ -57,14 +57,15 @@ class AuthTokenView(APIView):
             message = "Unable to log in with the provided credentials."
             body = error_body("validation_error", message, {"non_field_errors": [message]})
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        if second_factor_required(user):  # answered, not raised: a wrong code is counted
+        second_factor = second_factor_required(user)
+        if second_factor:  # answered, not raised: a wrong code is counted
             try:
                 two_factor_verify(user=user, code=data.get("otp", ""))
             except ValidationError as refused:
                 fields = {"otp": refused.messages}
                 body = error_body("validation_error", "Invalid input: otp.", fields)
                 return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        issued = api_token_issue(user=user, client=data["client"])
+        issued = api_token_issue(user=user, client=data["client"], second_factor=second_factor)
         return Response(TokenSerializer(issued).data)
 
     @extend_schema(

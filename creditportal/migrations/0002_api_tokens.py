@@ -75,6 +75,15 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
+                    "second_factor",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Issued after the user gave a two-factor code. A token issued "
+                        "without one stops working when the user's role comes to require "
+                        "two-factor authentication.",
+                    ),
+                ),
+                (
                     "user",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,

@@ -51,6 +51,20 @@ def test_a_body_nested_a_hundred_thousand_deep_is_a_parse_error(officer_api, pro
     assert_error(response, 400, "parse_error")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"\\ud800": 1}',  # an unknown key the error would name
+        '{"full_name": "Ann \\udfff", "external_reference": "R-1"}',
+        '{"limit_bal": "\\ud83d"}',
+    ],
+)
+@pytest.mark.parametrize("url", [SCORE_URL, "/api/v1/applicants/"])
+def test_a_lone_surrogate_escape_is_a_parse_error(officer_api, production_model, url, body):
+    response = officer_api.post(url, body, content_type="application/json")
+    assert_error(response, 400, "parse_error")
+
+
 def test_a_body_over_the_upload_limit_is_413(officer_api, production_model, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
     body = json.dumps({**valid_inputs("card_default"), "pad": "x" * 3_000_000})

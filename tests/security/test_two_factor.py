@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
@@ -16,7 +17,13 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from creditportal.two_factor import backup_codes_create
+from creditportal.roles import CREDIT_MANAGER
+from creditportal.two_factor import (
+    backup_codes_create,
+    two_factor_reset,
+    two_factor_setup_confirm,
+    two_factor_setup_start,
+)
 from tests.apikit import assert_error
 from tests.factories import ManagerFactory, OfficerFactory, UserFactory
 from tests.security.test_defaults import FIELD_KEYS, run_django
@@ -345,6 +352,59 @@ def test_with_the_setting_off_a_manager_gets_a_token_with_the_password(settings,
     settings.CREDITPORTAL_REQUIRE_2FA = False
     response = APIClient().post(TOKEN_URL, {"username": manager.username, "password": PASSWORD})
     assert response.status_code == 200
+
+
+def token_of(user, **extra) -> str:
+    response = APIClient().post(
+        TOKEN_URL, {"username": user.username, "password": PASSWORD, **extra}
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["token"]
+
+
+def api_with(token: str) -> APIClient:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return api
+
+
+def test_a_token_got_with_the_password_alone_stops_when_its_user_becomes_a_manager(
+    required, officer
+):
+    api = api_with(token_of(officer))
+    assert api.get("/api/v1/applicants/").status_code == 200
+    officer.groups.add(Group.objects.get(name=CREDIT_MANAGER))
+    response = api.get("/api/v1/applicants/")
+    assert response.status_code == 401
+    assert "otp" in response.json()["error"]["message"]
+
+
+def test_a_managers_token_from_before_the_setting_stops_when_it_is_turned_on(settings, manager):
+    settings.CREDITPORTAL_REQUIRE_2FA = False
+    api = api_with(token_of(manager))
+    assert api.get("/api/v1/applicants/").status_code == 200
+    settings.CREDITPORTAL_REQUIRE_2FA = True
+    assert api.get("/api/v1/applicants/").status_code == 401
+
+
+def test_a_managers_token_got_with_a_code_keeps_working(required, manager):
+    device = device_for(manager)
+    api = api_with(token_of(manager, otp=code_of(device)))
+    assert api.get("/api/v1/applicants/").status_code == 200
+
+
+def test_turning_two_factor_on_ends_the_tokens_got_with_the_password_alone(officer):
+    api = api_with(token_of(officer))
+    device = two_factor_setup_start(user=officer)
+    two_factor_setup_confirm(user=officer, device=device, code=code_of(device))
+    assert api.get("/api/v1/applicants/").status_code == 401
+
+
+def test_a_reset_ends_every_token_of_the_user(required, manager):
+    device = device_for(manager)
+    api = api_with(token_of(manager, otp=code_of(device)))
+    two_factor_reset(user=manager)
+    assert api.get("/api/v1/applicants/").status_code == 401
 
 
 def test_a_half_signed_in_session_is_nobody_to_the_api(client, required, manager):
