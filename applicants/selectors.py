@@ -115,32 +115,40 @@ class HistoryEntry:
     changes: list[FieldChange] = field(default_factory=list)
 
 
-def application_change_history(*, application: Application) -> tuple[list[HistoryEntry], int]:
+def application_change_history(*, application: Application) -> tuple[list[HistoryEntry], bool]:
     """Every change to the application and to its applicant, newest first, with who made it
-    and what changed; and how many older entries were left out (HISTORY_SHOWN).
+    and what changed; and whether older entries were left out (HISTORY_SHOWN).
 
     A fixed number of queries however long the history: the records of each model in one
     query with their users, the users named in changed owner fields in one more.
     """
     scorecard = SCORECARDS.get(application.scorecard)
     input_fields = {f.name: f for f in scorecard.fields} if scorecard else {}
-    entries = _history_entries(
+    application_entries, application_cut = _history_entries(
         Application.history.filter(id=application.pk), "Application", input_fields
-    ) + _history_entries(Applicant.history.filter(id=application.applicant_id), "Applicant", {})
-    return _newest(entries)
+    )
+    applicant_entries, applicant_cut = _history_entries(
+        Applicant.history.filter(id=application.applicant_id), "Applicant", {}
+    )
+    return _newest(application_entries + applicant_entries, application_cut or applicant_cut)
 
 
-def applicant_change_history(*, applicant: Applicant) -> tuple[list[HistoryEntry], int]:
+def applicant_change_history(*, applicant: Applicant) -> tuple[list[HistoryEntry], bool]:
     """Every change to the applicant (identity, owner, archiving), newest first."""
-    return _newest(_history_entries(Applicant.history.filter(id=applicant.pk), "Applicant", {}))
+    return _newest(*_history_entries(Applicant.history.filter(id=applicant.pk), "Applicant", {}))
 
 
-def _newest(entries: list[HistoryEntry]) -> tuple[list[HistoryEntry], int]:
+def _newest(entries: list[HistoryEntry], cut: bool) -> tuple[list[HistoryEntry], bool]:
+    """The newest HISTORY_SHOWN entries, and whether older ones exist (each model's records
+    were read up to HISTORY_SHOWN only: `cut` says there were more)."""
     entries.sort(key=lambda entry: entry.when, reverse=True)
-    return entries[:HISTORY_SHOWN], max(0, len(entries) - HISTORY_SHOWN)
+    return entries[:HISTORY_SHOWN], cut or len(entries) > HISTORY_SHOWN
 
 
-def _history_entries(records: QuerySet, subject: str, input_fields: dict) -> list[HistoryEntry]:
+def _history_entries(
+    records: QuerySet, subject: str, input_fields: dict
+) -> tuple[list[HistoryEntry], bool]:
+    """The entries of the newest HISTORY_SHOWN records, and whether older records exist."""
     records = list(
         records.select_related("history_user").order_by("-history_date", "-history_id")[
             : HISTORY_SHOWN
@@ -149,7 +157,7 @@ def _history_entries(records: QuerySet, subject: str, input_fields: dict) -> lis
     )
     records.reverse()
     if not records:
-        return []
+        return [], False
     opts = records[0].instance_type._meta
     compared = [f.name for f in records[0].tracked_fields if f.editable]
     secret = "national_id_index" if hasattr(records[0], "national_id_index") else None
@@ -185,7 +193,7 @@ def _history_entries(records: QuerySet, subject: str, input_fields: dict) -> lis
                 changes=changes,
             )
         )
-    return entries
+    return entries, len(records) > HISTORY_SHOWN
 
 
 def _field_change(opts, change, names: dict[int, str], input_fields: dict) -> FieldChange:

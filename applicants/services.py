@@ -157,9 +157,15 @@ def national_ids_reencrypt() -> int:
     record is written: no value changes.
     """
     count = 0
-    for applicant in Applicant.objects.exclude(national_id="").only("pk", "national_id"):
-        current, *older = blind_indexes(applicant.national_id)
+    ids = Applicant.objects.exclude(national_id="").order_by("pk").values_list("pk", flat=True)
+    for pk in ids.iterator(chunk_size=2000):
         with transaction.atomic():
+            # Read under a lock: an officer's edit between the read and the write would
+            # otherwise be put back to the id read before it.
+            applicant = Applicant.objects.select_for_update().only("pk", "national_id").get(pk=pk)
+            if not applicant.national_id:
+                continue
+            current, *older = blind_indexes(applicant.national_id)
             Applicant.objects.filter(pk=applicant.pk).update(
                 national_id=applicant.national_id, national_id_index=current
             )

@@ -32,7 +32,9 @@ class PrivatePagesNotStored:
         signed_in = user is not None and user.is_authenticated
         # Every API answer too: the token endpoint's carries a token for an anonymous caller.
         private = (
-            signed_in or request.headers.get("authorization") or request.path.startswith("/api/")
+            signed_in
+            or request.headers.get("authorization")
+            or request.path_info.startswith("/api/")
         )
         if private and not response.has_header("Cache-Control"):
             patch_cache_control(response, no_store=True, private=True)
@@ -100,7 +102,7 @@ class SecondFactorRequired:
             return None
         if not second_factor_required(user):
             return None
-        if request.path.startswith("/api/"):
+        if request.path_info.startswith("/api/"):
             request.user = AnonymousUser()
             return None
         target = "two_factor:verify" if user_has_two_factor(user) else "two_factor:setup"

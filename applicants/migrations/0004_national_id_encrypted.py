@@ -8,21 +8,34 @@ from django.db import migrations, models
 
 import applicants.encryption
 
+BATCH = 2000  # rows read (a server-side cursor on PostgreSQL) and written per statement
+
 
 def encrypt_existing(apps, schema_editor):
     Applicant = apps.get_model("applicants", "Applicant")
-    for pk, clear in Applicant.objects.exclude(national_id="").values_list("pk", "national_id"):
-        Applicant.objects.filter(pk=pk).update(
-            national_id_encrypted=clear,  # the field encrypts it
-            national_id_index=applicants.encryption.blind_index(clear),
-        )
+    rows = Applicant.objects.exclude(national_id="").only("pk", "national_id").order_by("pk")
+    batch = []
+    for applicant in rows.iterator(chunk_size=BATCH):
+        applicant.national_id_encrypted = applicant.national_id  # the field encrypts it
+        applicant.national_id_index = applicants.encryption.blind_index(applicant.national_id)
+        batch.append(applicant)
+        if len(batch) == BATCH:
+            Applicant.objects.bulk_update(batch, ["national_id_encrypted", "national_id_index"])
+            batch = []
+    Applicant.objects.bulk_update(batch, ["national_id_encrypted", "national_id_index"])
 
 
 def decrypt_back(apps, schema_editor):
     Applicant = apps.get_model("applicants", "Applicant")
-    rows = Applicant.objects.exclude(national_id_encrypted="")
-    for pk, clear in rows.values_list("pk", "national_id_encrypted"):
-        Applicant.objects.filter(pk=pk).update(national_id=clear[:32])
+    rows = Applicant.objects.exclude(national_id_encrypted="").only("pk", "national_id_encrypted")
+    batch = []
+    for applicant in rows.order_by("pk").iterator(chunk_size=BATCH):
+        applicant.national_id = applicant.national_id_encrypted[:32]
+        batch.append(applicant)
+        if len(batch) == BATCH:
+            Applicant.objects.bulk_update(batch, ["national_id"])
+            batch = []
+    Applicant.objects.bulk_update(batch, ["national_id"])
 
 
 class Migration(migrations.Migration):

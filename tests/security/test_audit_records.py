@@ -267,4 +267,15 @@ def test_the_page_costs_the_same_queries_however_long_the_history(
     with django_assert_max_num_queries(len(first) + 1):  # + the users named in owner changes
         page = officer_client.get(url)
     assert page.status_code == 200
-    assert "earlier change" in page.content.decode()  # the page shows the newest, says so
+    assert "earlier ones are kept" in page.content.decode()  # the page shows the newest, says so
+
+
+def test_the_page_says_older_changes_exist_when_one_record_alone_has_more(
+    officer_client, application
+):
+    for step in range(1, 56):  # more than the page shows, all of the application's
+        application_update(
+            application=application, data={"purpose": f"step {step}"}, inputs=application.inputs
+        )
+    page = officer_client.get(reverse("applicants:application_detail", args=[application.pk]))
+    assert "earlier ones are kept" in page.content.decode()

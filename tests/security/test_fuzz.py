@@ -420,13 +420,24 @@ def _post_file(kind: str, target: str, user, name: str, content: bytes):
     data = {"scorecard": "card_default", "file": SimpleUploadedFile(name, content, "text/csv")}
     if kind == "portal":
         return _client_as(user).post(reverse(target), data)
-    return client_for(user).post(target, data, format="multipart")
+    return _api_client_of(user).post(target, data, format="multipart")
+
+
+def _api_client_of(user):
+    """One API client per user for the whole test (a user holds a limited number of tokens)."""
+    if user.pk not in _API_CLIENTS:
+        _API_CLIENTS[user.pk] = client_for(user)
+    return _API_CLIENTS[user.pk]
+
+
+_API_CLIENTS: dict = {}
 
 
 @pytest.mark.parametrize("where", list(UPLOADS))
 def test_no_upload_answers_5xx(officer, manager, production_model, task_queue, where):
     """Each hostile file, and a valid file under each hostile name, as both roles."""
     kind, target = UPLOADS[where]
+    _API_CLIENTS.clear()
     failures = []
     for role, user in (("officer", officer), ("manager", manager)):
         for label, make in HOSTILE_FILES.items():
