@@ -2,11 +2,12 @@
 
 `CappedUploadHandler` comes first in FILE_UPLOAD_HANDLERS, so it sees every chunk of every
 file part before Django's memory and temporary-file handlers do, in the portal's forms and
-the API alike (DRF parses multipart bodies with the same `request.upload_handlers`). Once a
-file passes its view's limit, no more of it reaches the other handlers, whatever they held
-is closed (a temporary file is deleted then), and the form or serializer gets an
-`OversizedUpload` in its place: a file object holding nothing whose `size` is the part's
-real size, so the service's size check refuses it with the usual message ("The file is
+the API alike (DRF parses multipart bodies with the same `request.upload_handlers`). The
+limit counts all the file parts of a request together. Once a request's files pass their
+view's limit, no more of them reaches the other handlers, whatever they held is closed (a
+temporary file is deleted then), and the form or serializer gets an `OversizedUpload` in
+place of the file: a file object holding nothing whose `size` is the request's file bytes
+so far, so the service's size check refuses it with the usual message ("The file is
 512.3 MB; the limit is 400 MB."), a 400 naming the field, and nothing is stored.
 
 The rest of the body is still read and thrown away, so the browser gets that answer rather
@@ -62,17 +63,27 @@ class OversizedUpload(UploadedFile):
 
 
 class CappedUploadHandler(FileUploadHandler):
-    """Passes a file's chunks on until the view's limit; past it, drops them (see above)."""
+    """Passes file chunks on until the view's limit; past it, drops them (see above).
+
+    The limit holds for all the file parts of a request together, not for each: Django
+    makes one handler per request and takes up to DATA_UPLOAD_MAX_NUMBER_FILES (100) parts,
+    so a per-file cap let a request of many parts each just under it spool a hundred times
+    the limit to disk. The part that takes the request past the limit, and every part after
+    it, reaches the form or serializer as an `OversizedUpload` whose size is the request's
+    file bytes so far, over the limit, so the usual size check refuses it."""
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.total = 0  # file bytes of the whole request
 
     def new_file(self, field_name, file_name, content_type, content_length, charset=None, *a):
         super().new_file(field_name, file_name, content_type, content_length, charset, *a)
         self.limit = upload_limit_bytes(self.request)
-        self.received = 0
-        self.over = False
+        self.over = self.total > self.limit
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        self.received += len(raw_data)
-        if not self.over and self.received > self.limit:
+        self.total += len(raw_data)
+        if not self.over and self.total > self.limit:
             self.over = True
             self._close_other_handlers_files()
         return None if self.over else raw_data
@@ -80,7 +91,10 @@ class CappedUploadHandler(FileUploadHandler):
     def file_complete(self, file_size: int) -> UploadedFile | None:
         if not self.over:
             return None  # the next handler completes the file
-        return OversizedUpload(self.file_name, self.received, self.content_type, self.charset)
+        # A part that began over the limit reached no other handler's `receive_data_chunk`,
+        # but they opened their file for it all the same (a temporary file: delete it).
+        self._close_other_handlers_files()
+        return OversizedUpload(self.file_name, self.total, self.content_type, self.charset)
 
     def _close_other_handlers_files(self) -> None:
         for handler in self.request.upload_handlers:

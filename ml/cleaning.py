@@ -380,15 +380,15 @@ class CsvChunk:
 
 
 def read_csv_chunks(
-    source: Source, *, rows: int, max_bytes: int = DEFAULT_CHUNK_BYTES
+    source: Source, *, rows: int, max_bytes: int | None = DEFAULT_CHUNK_BYTES
 ) -> Iterator[CsvChunk]:
-    """A CSV in chunks of `rows` data rows or about `max_bytes` bytes of input, whichever
-    comes first, without ever stopping at a malformed row: a row with more or fewer values
-    than the header has columns is reported in its chunk's `malformed`, so a bulk job can
-    record it and go on. (pandas' fast reader stops at a row with too many values, and reads
-    a row with too few as if the missing ones were the last, which would score values under
-    the wrong fields.) CleaningError when the file is empty, binary, not in its encoding, has
-    a value longer than MAX_FIELD_CHARS, or stops being CSV text."""
+    """A CSV in chunks of `rows` data rows or about `max_bytes` bytes of input (None: no byte
+    bound), whichever comes first, without ever stopping at a malformed row: a row with more
+    or fewer values than the header has columns is reported in its chunk's `malformed`, so a
+    bulk job can record it and go on. (pandas' fast reader stops at a row with too many
+    values, and reads a row with too few as if the missing ones were the last, which would
+    score values under the wrong fields.) CleaningError when the file is empty, binary, not
+    in its encoding, has a value longer than MAX_FIELD_CHARS, or stops being CSV text."""
     with _csv_rows(source) as (header, reader, position):
         columns = _unique_names([str(name).strip().strip("'\"").strip() for name in header])
         width, row_number = len(columns), 0
@@ -446,7 +446,10 @@ def _rows_checked(
 
 
 def _block(
-    rows_checked: Iterator[list[str]], rows: int, max_bytes: int, position: Callable[[], int]
+    rows_checked: Iterator[list[str]],
+    rows: int,
+    max_bytes: int | None,
+    position: Callable[[], int],
 ) -> list[list[str]]:
     """The next rows of a chunk: up to `rows` of them, or fewer once about `max_bytes` bytes
     of input were read for them."""
@@ -454,7 +457,7 @@ def _block(
     start = position()
     for values in rows_checked:
         block.append(values)
-        if len(block) >= rows or position() - start >= max_bytes:
+        if len(block) >= rows or (max_bytes is not None and position() - start >= max_bytes):
             break
     return block
 

@@ -176,6 +176,13 @@ class BatchScoringJob(Job):
     chunk_rows = models.PositiveIntegerField(
         default=20_000, help_text="Rows per committed chunk, fixed for the job's lifetime."
     )
+    chunk_bytes = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="A chunk also ends after about this many bytes of input, fixed for the "
+        "job's lifetime like chunk_rows, so a resumed job splits its file where the first "
+        "attempt did. Empty for jobs created before it was kept: chunks of rows only.",
+    )
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     rows_done = models.PositiveIntegerField(
         default=0, help_text="Data rows committed so far (the last committed row number)."

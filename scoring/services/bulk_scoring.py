@@ -2,7 +2,8 @@
 every valid row stored as a prediction, the invalid ones reported by row number, and a
 result file of the input with the predictions or errors beside it.
 
-The file is read in chunks of `job.chunk_rows` rows, scored by the job's pipeline
+The file is read in chunks of `job.chunk_rows` rows or `job.chunk_bytes` bytes of input,
+both fixed when the job is created, scored by the job's pipeline
 (`scoring/jobs/pipeline.py`) and committed in file order: a chunk's predictions, row errors
 and the job's progress in one transaction, so a killed worker loses at most the chunks in
 flight; a resumed job skips the rows already committed, and the unique (batch_job,
@@ -69,6 +70,7 @@ def batch_job_create(*, scorecard_key: str, upload, owner) -> BatchScoringJob:
         size_bytes=upload.size,
         owner=owner,
         chunk_rows=settings.BATCH_CHUNK_ROWS,
+        chunk_bytes=settings.BATCH_CHUNK_MB * 1024 * 1024,
     )
     job.input_file.save(f"inputs/{stored_name(upload.name)}", upload, save=False)
     try:
@@ -132,11 +134,12 @@ def _score_file(job: BatchScoringJob, token: str) -> None:
         ) as pipeline,
         job.input_file.open("rb") as handle,
     ):
-        rows = job.chunk_rows or settings.BATCH_CHUNK_ROWS
-        # A chunk also ends at BATCH_CHUNK_MB of input: the worker tree's memory is bounded
-        # by the chunks in flight, whatever the rows' width (docs/benchmarks.md).
-        size = settings.BATCH_CHUNK_MB * 1024 * 1024
-        chunks_read = read_csv_chunks(_raw(handle), rows=rows, max_bytes=size)
+        # Both bounds come from the job, never from the settings: the result is assembled
+        # from part files by chunk index, so a job resumed by a worker configured otherwise
+        # must split its file exactly where the first attempt did. The byte bound keeps the
+        # worker tree's memory bounded by the chunks in flight, whatever the rows' width
+        # (docs/benchmarks.md); a job created before it was kept has none (rows only).
+        chunks_read = read_csv_chunks(_raw(handle), rows=job.chunk_rows, max_bytes=job.chunk_bytes)
         for chunk_index, chunk in enumerate(chunks_read):
             header = header or list(chunk.frame.columns)
             chunks = chunk_index + 1

@@ -57,6 +57,7 @@ class StoredBytes(FileUploadHandler):
     before Django's temporary-file handler), and passes them on."""
 
     largest = 0
+    total = 0  # of all the files of all the requests of a test
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
@@ -64,6 +65,7 @@ class StoredBytes(FileUploadHandler):
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
+        StoredBytes.total += len(raw_data)
         StoredBytes.largest = max(StoredBytes.largest, self.received)
         return raw_data
 
@@ -80,7 +82,7 @@ def storage_spy(settings, tmp_path):
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "upload-temp")
     Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir()
     settings.MAX_BATCH_UPLOAD_MB = settings.MAX_TRAINING_UPLOAD_MB = 1
-    StoredBytes.largest = 0
+    StoredBytes.largest = StoredBytes.total = 0
     yield StoredBytes
     assert not list(Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir())  # no temporary file left
 
@@ -111,6 +113,50 @@ def test_api_upload_over_the_limit_is_stopped_at_the_limit(
     error = assert_error(post_api(manager, url, content), 400, "validation_error", ["file"])
     assert "the limit is 1 MB" in error["fields"]["file"][0]
     assert storage_spy.largest <= 1024 * 1024 < len(content)
+    assert nothing_stored()
+
+
+def parts_under_the_limit(count: int = 5) -> list[bytes]:
+    """`count` valid CSV files of about 0.3 MB: each under the 1 MB limit, together over."""
+    content = card_default_csv(2, invalid={})
+    header, first = content.decode().splitlines()[:2]
+    part = (header + "\n" + (first + "\n") * (300_000 // len(first))).encode()
+    return [part] * count
+
+
+def many_parts(same_name: bool) -> dict:
+    """The parts as repeats of `file`, or as other fields before the one `file`."""
+    files = [upload(part) for part in parts_under_the_limit()]
+    if same_name:
+        return {"scorecard": "card_default", "file": files}
+    fields = {f"extra{number}": part for number, part in enumerate(files[:-1])}
+    return {"scorecard": "card_default", **fields, "file": files[-1]}
+
+
+@pytest.mark.parametrize("same_name", [True, False])
+@pytest.mark.parametrize("page", [BULK_PAGE, TRAINING_PAGE])
+def test_portal_caps_the_files_of_a_request_together(
+    manager_client, production_model, storage_spy, page, same_name
+):
+    response = manager_client.post(reverse(page), many_parts(same_name))
+    assert response.status_code == 400
+    assert "MB; the limit is 1 MB" in response.content.decode()
+    assert storage_spy.total <= 1024 * 1024 < sum(map(len, parts_under_the_limit()))
+    assert nothing_stored()
+
+
+@pytest.mark.parametrize("same_name", [True, False])
+@pytest.mark.parametrize("url", [BULK_API, TRAINING_API])
+def test_api_caps_the_files_of_a_request_together(
+    manager, production_model, storage_spy, url, same_name
+):
+    response = client_for(manager).post(url, many_parts(same_name), format="multipart")
+    if same_name:
+        error = assert_error(response, 400, "validation_error", ["file"])
+        assert "MB; the limit is 1 MB" in error["fields"]["file"][0]
+    else:  # the API refuses fields it does not take, files too
+        assert_error(response, 400, "validation_error", ["extra0", "extra3"])
+    assert storage_spy.total <= 1024 * 1024 < sum(map(len, parts_under_the_limit()))
     assert nothing_stored()
 
 

@@ -337,3 +337,73 @@ def test_a_value_over_the_limit_past_the_checked_head_fails_the_job_before_any_r
     assert job.status == JobStatus.FAILED
     assert "Row 7,501, column 'note': the value is 100,001 characters long" in job.error
     assert job.rows_done == 0 and not Prediction.objects.filter(batch_job=job).exists()
+
+
+def wide_rows(count: int) -> bytes:
+    """`count` valid rows of about 9 KB each: about 110 to a chunk of 1 MB."""
+    lines = card_default_csv(count, invalid={}).decode().splitlines()
+    lines = [lines[0] + ",note"] + [line + "," + "n" * 9_000 for line in lines[1:]]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("worker_chunk_mb", [100, 0])
+def test_a_job_resumed_under_another_chunk_size_splits_its_file_as_it_was_created(
+    officer, production_model, settings, worker_chunk_mb
+):
+    """The byte bound is the job's, like its rows: the result is assembled from part files
+    by chunk index, so a worker configured with another CREDITPORTAL_BATCH_CHUNK_MB must not
+    move the boundaries of a job it resumes (rows lost or scored twice)."""
+    settings.BATCH_CHUNK_ROWS = 10_000
+    settings.BATCH_CHUNK_MB = 1
+    whole = bulk_scoring.batch_job_create(
+        scorecard_key="card_default", upload=upload(wide_rows(300)), owner=officer
+    )
+    bulk_scoring.batch_job_run(job_id=whole.pk)
+    whole.refresh_from_db()
+    complete = set(Prediction.objects.filter(batch_job=whole).values_list("row_number", "points"))
+    assert len(complete) == 300
+
+    job = bulk_scoring.batch_job_create(
+        scorecard_key="card_default", upload=upload(wide_rows(300)), owner=officer
+    )
+    assert job.chunk_bytes == 1024 * 1024
+
+    def die_at_the_second(chunk_index):
+        if chunk_index == 1:
+            raise KeyboardInterrupt("worker killed")
+
+    with pipeline.inject_fault(die_at_the_second), pytest.raises(KeyboardInterrupt):
+        bulk_scoring.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING and 0 < job.rows_done < 300
+
+    settings.BATCH_CHUNK_MB = worker_chunk_mb  # the worker that recovers it
+    settings.JOB_STALE_SECONDS = 0
+    scored = []
+    with pipeline.inject_fault(scored.append):
+        bulk_scoring.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert scored == [1, 2]  # the chunks left, at the job's own boundaries
+    resumed = list(Prediction.objects.filter(batch_job=job).values_list("row_number", "points"))
+    assert len(resumed) == 300 and set(resumed) == complete
+    assert (job.rows_valid, job.rows_invalid) == (300, 0)
+    with whole.result_file.open("rb") as a, job.result_file.open("rb") as b:
+        assert a.read() == b.read()
+
+
+def test_a_job_created_before_the_byte_bound_was_kept_reads_rows_only(
+    officer, production_model, settings
+):
+    settings.BATCH_CHUNK_ROWS = 10_000
+    settings.BATCH_CHUNK_MB = 1
+    job = bulk_scoring.batch_job_create(
+        scorecard_key="card_default", upload=upload(wide_rows(300)), owner=officer
+    )
+    BatchScoringJob.objects.filter(pk=job.pk).update(chunk_bytes=None)
+    scored = []
+    with pipeline.inject_fault(scored.append):
+        bulk_scoring.batch_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert (job.rows_valid, scored) == (300, [0])  # one chunk of 300 rows, 2.8 MB
