@@ -4,13 +4,17 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import views
+from .forms import AdminLoginForm, LoginForm
 
+admin.site.login_form = AdminLoginForm
 admin.site.site_header = "CreditPortal administration"
 admin.site.site_title = "CreditPortal admin"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="applicants:list"), name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", include("creditportal.two_factor_views")),
     path("health/", views.health, name="health"),

@@ -96,3 +96,13 @@ def test_a_dollar_sign_in_an_officers_name_does_not_break_the_charts(
     response = manager_client.get(reverse("dashboard:portfolio"))
     assert response.status_code == 200
     assert "$\\frac{$" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_a_user_name_longer_than_any_is_a_field_error_not_a_login_attempt(client, url):
+    from axes.models import AccessAttempt
+
+    response = client.post(url, {"username": "u" * 400, "password": "whatever"})
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()
+    assert not AccessAttempt.objects.exists()  # nothing authenticated, nothing recorded
