@@ -21,6 +21,13 @@ from .views import redirect_back
 
 SETUP_SESSION_KEY = "two_factor_setup_device"
 AFTER_SIGN_IN = "home"
+# A code typed or pasted by hand: browsers and phones offer the one-time code, nothing more.
+CODE_INPUT_ATTRS = {
+    "autocomplete": "one-time-code",
+    "autocapitalize": "off",
+    "spellcheck": "false",
+    "size": 12,
+}
 
 
 class CodeForm(forms.Form):
@@ -28,15 +35,7 @@ class CodeForm(forms.Form):
         label="6-digit code",
         max_length=32,
         help_text="From your authenticator app; a new one appears every 30 seconds.",
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "autocapitalize": "off",
-                "spellcheck": "false",
-                "size": 12,
-            }
-        ),
+        widget=forms.TextInput(attrs={**CODE_INPUT_ATTRS, "inputmode": "numeric"}),
     )
 
 
@@ -45,14 +44,7 @@ class BackupCodeForm(forms.Form):
         label="Backup code",
         max_length=32,
         help_text="One of the 8-character codes you kept when you set this up; each works once.",
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "autocapitalize": "off",
-                "spellcheck": "false",
-                "size": 12,
-            }
-        ),
+        widget=forms.TextInput(attrs=CODE_INPUT_ATTRS),
     )
 
 

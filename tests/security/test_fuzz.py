@@ -220,14 +220,7 @@ PORTAL_FORMS = {
     ),
     "scorecard settings": PortalForm(
         lambda ids: reverse("scoring:scorecard_settings_update", args=["card_default"]),
-        (
-            "auto_promote",
-            "auto_promote_metric",
-            "auto_promote_min_gain",
-            "retrain_every_days",
-            "retrain_dataset",
-            "retrain_search",
-        ),
+        training.SETTINGS_FIELDS,
     ),
     "profile compute": PortalForm(_url("dashboard:profile_compute", "model_version"), ("next",)),
     "snapshot": PortalForm(
