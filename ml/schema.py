@@ -58,6 +58,13 @@ ECHO_LIMIT = 40
 
 # Field.display values.
 DISPLAY_YEARS_MONTHS = "years_months"
+# Field.unit of an amount in the scorecard's currency.
+UNIT_MONEY = "money"
+# Field.on_invalid values.
+ON_INVALID_MISSING = "missing"
+ON_INVALID_REFUSE = "refuse"
+ON_INVALID_CHOICES = (ON_INVALID_MISSING, ON_INVALID_REFUSE)
+PERIOD_UNITS = ("month", "quarter", "year", "week", "day")
 
 # Numbers are written with the ASCII digits 0-9 only: Python's int() and float() also read
 # full-width (１２３), Arabic-Indic (١٢٣) and other Unicode digits, and "1_000", "inf" and
@@ -143,6 +150,20 @@ def format_years_months(months: float) -> str:
     return " and ".join(parts)
 
 
+def period_words(period: int, unit: str = "month") -> str:
+    """1 -> "last month", 2 -> "2 months ago" (1 is the most recent period)."""
+    if unit == "day":
+        return "yesterday" if period == 1 else f"{period} days ago"
+    if period == 1:
+        return f"last {unit}"
+    return f"{period} {unit}s ago"
+
+
+def member_label(group_label: str, period: int, unit: str = "month") -> str:
+    """The label of a group member: "Repayment status, last month"."""
+    return f"{group_label}, {period_words(period, unit)}"
+
+
 def _sentence_case(label: str) -> str:
     """Lower-case the first letter unless the label starts with an acronym."""
     if len(label) > 1 and label[1].isupper():
@@ -177,6 +198,20 @@ class Field:
     # "{choice}" the choice label, "{label}" the sentence-case label.
     phrase: str = ""
     display: str = ""
+    # A model input never named as a reason for a decision (e.g. age).
+    never_reason: bool = False
+    # What imported and bulk rows do with an out-of-range value or an unseen choice:
+    # ON_INVALID_MISSING (scored as missing, flagged) or ON_INVALID_REFUSE (a row error).
+    on_invalid: str = "missing"
+    # Member of a group (a monthly history): the group's name and the member's period,
+    # 1 the most recent. `group_label` and `period_unit` are copied from the group by
+    # ml.declaration so a field can word itself ("Repayment status, last month").
+    group: str | None = None
+    period: int | None = None
+    group_label: str = ""
+    period_unit: str = "month"
+    # The scorecard's currency for a field whose unit is UNIT_MONEY ("" = no symbol).
+    currency: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", FieldKind(self.kind))
@@ -216,9 +251,22 @@ class Field:
         return MISSING_TOKENS | {normalize_token(token) for token in self.placeholders}
 
     @property
+    def unit_text(self) -> str:
+        """The unit as written after a number: the currency for money, "" for none."""
+        return self.currency if self.unit == UNIT_MONEY else self.unit
+
+    @property
+    def period_text(self) -> str:
+        """ "last month", "2 months ago"; "" for a field outside any group."""
+        if self.period is None:
+            return ""
+        return period_words(self.period, self.period_unit)
+
+    @property
     def range_text(self) -> str:
-        """ "between 10000 and 1000000 NT$" / "at least 0" / "" for an unbounded field."""
-        unit = "%" if self.unit == "%" else (f" {self.unit}" if self.unit else "")
+        """ "between 10000 and 1000000 EUR" / "at least 0" / "" for an unbounded field."""
+        unit_text = self.unit_text
+        unit = "%" if unit_text == "%" else (f" {unit_text}" if unit_text else "")
         if self.min_value is not None and self.max_value is not None:
             low, high = plain_number(self.min_value), plain_number(self.max_value)
             return f"between {low} and {high}{unit}"
@@ -241,7 +289,7 @@ class Field:
         return self.max_value is None or number <= self.max_value
 
     def format_value(self, value: Any) -> str:
-        """The value in words with its unit: "20,000 NT$", "35.5%", "3 months", "university"."""
+        """The value in words with its unit: "20,000 EUR", "35.5%", "3 months", "university"."""
         if not isinstance(value, list | tuple) and is_missing(value):
             return "not given"
         if self.kind == FieldKind.CATEGORICAL:
@@ -255,28 +303,41 @@ class Field:
         if self.display == DISPLAY_YEARS_MONTHS:
             return format_years_months(number)
         text = format_number(number)
-        if self.unit == "%":
+        unit = self.unit_text
+        if unit == "%":
             return f"{text}%"
-        if self.unit in _PLURAL_UNITS and number == 1:
-            return f"{text} {_PLURAL_UNITS[self.unit]}"
-        return f"{text} {self.unit}" if self.unit else text
+        if unit in _PLURAL_UNITS and number == 1:
+            return f"{text} {_PLURAL_UNITS[unit]}"
+        return f"{text} {unit}" if unit else text
 
     def describe(self, value: Any) -> str:
-        """An officer-readable phrase for a value, e.g. "payment delayed 2 months in ..."."""
-        label = _sentence_case(self.label)
+        """An officer-readable phrase for a value, e.g. "payment delayed 2 months, last month".
+
+        A group member's phrase ends with its period ("…, last month") unless the phrase
+        places it itself with "{period}"; without a phrase it is worded from the group's
+        label, so the period is said once."""
+        period = self.period_text
+        label = _sentence_case(self.group_label if period and self.group_label else self.label)
         multi = self.kind == FieldKind.MULTI_CATEGORICAL
         if (not multi and is_missing(value)) or (multi and split_multi(value) is None):
-            return f"{label} not given"
+            return _with_period(f"{label} not given", period)
         if self.value_labels and self.kind in NUMBER_KINDS:
             number = float(value)
             if number.is_integer() and int(number) in self.value_labels:
-                return self.value_labels[int(number)]
+                return _with_period(self.value_labels[int(number)], period)
         formatted = self.format_value(value)
         if self.phrase:
-            return self.phrase.format(value=formatted, choice=formatted, label=label)
+            text = self.phrase.format(value=formatted, choice=formatted, label=label, period=period)
+            return text if "{period}" in self.phrase else _with_period(text, period)
         if self.kind in NUMBER_KINDS:
-            return f"{label} of {formatted}"
-        return f"{label}: {formatted}"
+            return _with_period(f"{label} of {formatted}", period)
+        return _with_period(f"{label}: {formatted}", period)
+
+    def reason_phrase(self, value: Any) -> str:
+        """`describe` as the subject of a reason sentence: a group member's period is set
+        off by commas on both sides ("payment delayed 2 months, last month, raised ...")."""
+        text = self.describe(value)
+        return f"{text}," if self.period_text and text.endswith(self.period_text) else text
 
     def plain_value(self, value: Any) -> Any:
         """A validated or cleaned value as plain JSON, the same whichever path it came by:
@@ -309,6 +370,10 @@ class Field:
     @property
     def out_of_range_note(self) -> str:
         return f"out of range (must be {self.range_text}), set missing"
+
+
+def _with_period(text: str, period: str) -> str:
+    return f"{text}, {period}" if period else text
 
 
 def _as_bool(value: Any) -> bool:
@@ -521,8 +586,20 @@ def coerce_value(field_: Field, raw: Any) -> Coerced:
 
 
 @dataclass(frozen=True)
+class Group:
+    """Fields that are one quantity over successive periods (a monthly history)."""
+
+    name: str
+    label: str
+    period_unit: str = "month"
+
+
+@dataclass(frozen=True)
 class Scorecard:
-    """A prediction task: its fields, target, classes (best to worst) and business costs."""
+    """A prediction task: its fields, target, classes (best to worst) and business costs.
+
+    Made from a declaration document by `ml.declaration.load_declaration`; `to_document()`
+    gives the document back."""
 
     key: str
     label: str
@@ -551,9 +628,33 @@ class Scorecard:
     # Count field -> multi-choice field whose number of items it must equal; cleaning
     # repairs a missing or contradicting count from the list (num_of_loan <- type_of_loan).
     item_counts: Mapping[str, str] = field(default_factory=dict)
+    # Where the data come from: said once, on the product chooser and the model report,
+    # never on an officer's form.
+    provenance: str = ""
+    # ISO 4217 code or symbol of the fields whose unit is "money"; "" for none.
+    currency: str = ""
+    groups: tuple[Group, ...] = ()
+    # The classes that count as bad outcomes (default: the worst class).
+    bad_classes: tuple[str, ...] = ()
+    # Defaults of the decision policy; empty: the cost-minimising policy found at training.
+    policy: Mapping[str, float] = field(default_factory=dict)
+    # Random Forest parameters used without a search (see ml.pipeline.forest_params_for).
+    forest: Mapping[str, Any] = field(default_factory=dict)
+    # The bars the report checks on the test split (see ml.train.quality_summary).
+    quality_bars: Mapping[str, float] = field(default_factory=dict)
+    # Derived-feature recipe documents (ml.recipes), as declared.
+    derived: tuple[Mapping[str, Any], ...] = ()
+    # How seeded demo data are drawn (ml.synthetic); None: synthetic data are refused.
+    synthetic: Mapping[str, Any] | None = None
+    format: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "class_labels", MappingProxyType(dict(self.class_labels)))
+        object.__setattr__(self, "policy", MappingProxyType(dict(self.policy)))
+        object.__setattr__(self, "forest", MappingProxyType(dict(self.forest)))
+        object.__setattr__(self, "quality_bars", MappingProxyType(dict(self.quality_bars)))
+        if not self.bad_classes:
+            object.__setattr__(self, "bad_classes", (self.classes[-1],))
         object.__setattr__(self, "target_aliases", MappingProxyType(dict(self.target_aliases)))
         object.__setattr__(self, "group_repairs", MappingProxyType(dict(self.group_repairs)))
         object.__setattr__(self, "item_counts", MappingProxyType(dict(self.item_counts)))
@@ -569,6 +670,26 @@ class Scorecard:
 
     def __hash__(self) -> int:
         return hash(self.key)
+
+    def to_document(self) -> dict[str, Any]:
+        """The declaration document (plain JSON) this scorecard is made from."""
+        from ml.declaration import to_document
+
+        return to_document(self)
+
+    @property
+    def id_columns(self) -> tuple[str, ...]:
+        """Columns of the lender's files that are never inputs (ids, names, free text)."""
+        return self.ignored_sources
+
+    @cached_property
+    def groups_by_name(self) -> dict[str, Group]:
+        return {g.name: g for g in self.groups}
+
+    def group_members(self, name: str) -> tuple[str, ...]:
+        """The field names of group `name`, most recent period first."""
+        members = [f for f in self.fields if f.group == name]
+        return tuple(f.name for f in sorted(members, key=lambda f: f.period or 0))
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -601,8 +722,9 @@ class Scorecard:
 
     @property
     def training_file(self) -> str:
-        """The data file (relative to the data directory) a model is trained on by default."""
-        return self.data_files[0]
+        """The data file (relative to the data directory) a model is trained on by default;
+        "" for a scorecard that names none."""
+        return self.data_files[0] if self.data_files else ""
 
     @property
     def cost_table(self) -> dict[str, dict[str, float]]:
