@@ -26,9 +26,10 @@ def scorecard_data_path(
     `data_dir` is the caller's: the Django app passes its `CREDITPORTAL_DATA_DIR` setting,
     a script (the benchmarks) that same setting. `ml/` never reads the environment for it.
     """
-    if data_dir is None or not Path(data_dir).is_dir():
+    wanted = relative_path or scorecard.training_file
+    if data_dir is None or not wanted or not Path(data_dir).is_dir():
         return None
-    path = Path(data_dir) / (relative_path or scorecard.training_file)
+    path = Path(data_dir) / wanted
     return path if path.is_file() else None
 
 

@@ -8,15 +8,16 @@ numpy array, so the fast single-row path in `ml.model` reuses the exact same cod
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ml import recipes
 from ml.schema import split_multi
 
 MISSING_CATEGORY = "missing"
@@ -33,104 +34,40 @@ def kind_name(kind: object) -> str:
     return str(value).lower()
 
 
-# --- small vectorised helpers ------------------------------------------------------------
+# --- derived features --------------------------------------------------------------------
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator / denominator, NaN where the denominator is not positive."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(
-            denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan
-        )
-
-
-def _paid_share(paid: np.ndarray, billed: np.ndarray) -> np.ndarray:
-    """Share of a bill that was paid; nothing owed counts as fully paid, capped at 5x."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(billed > 0, paid / np.where(billed > 0, billed, 1), 1.0)
-    share = np.where(np.isnan(paid) | np.isnan(billed), np.nan, share)
-    return np.clip(share, 0.0, 5.0)
-
-
-def _stack(columns: Columns, names: Sequence[str]) -> np.ndarray:
-    return np.column_stack([columns[name] for name in names])
-
-
-# --- recipes -----------------------------------------------------------------------------
-
-CARD_PAY_STATUS = ("pay_0", "pay_2", "pay_3", "pay_4", "pay_5", "pay_6")
-CARD_BILLS = tuple(f"bill_amt{i}" for i in range(1, 7))
-CARD_PAYMENTS = tuple(f"pay_amt{i}" for i in range(1, 7))
-
-
-def _card_utilisation_recent(c: Columns) -> np.ndarray:
-    return _ratio(c["bill_amt1"], c["limit_bal"])
-
-
-def _card_utilisation_mean(c: Columns) -> np.ndarray:
-    return _ratio(_stack(c, CARD_BILLS).mean(axis=1), c["limit_bal"])
-
-
-def _card_bill_trend(c: Columns) -> np.ndarray:
-    return _ratio(c["bill_amt1"] - c["bill_amt6"], c["limit_bal"])
-
-
-def _card_paid_share_recent(c: Columns) -> np.ndarray:
-    # A payment in month t settles the statement of month t-1 (PAY_AMT1 pays BILL_AMT2).
-    return _paid_share(c["pay_amt1"], c["bill_amt2"])
-
-
-def _card_paid_share_mean(c: Columns) -> np.ndarray:
-    paid = _stack(c, CARD_PAYMENTS[:5]).sum(axis=1)
-    billed = _stack(c, CARD_BILLS[1:]).sum(axis=1)
-    return _paid_share(paid, billed)
-
-
-def _card_months_delinquent(c: Columns) -> np.ndarray:
-    status = _stack(c, CARD_PAY_STATUS)
-    counts = (status >= 1).sum(axis=1).astype(float)
-    return np.where(np.isnan(status).all(axis=1), np.nan, counts)
-
-
-def _card_max_delay(c: Columns) -> np.ndarray:
-    status = _stack(c, CARD_PAY_STATUS)
-    with np.errstate(invalid="ignore"):
-        worst = np.fmax.reduce(status, axis=1)
-    return np.where(np.isnan(worst), np.nan, np.maximum(worst, 0.0))
-
-
-def _german_amount_per_month(c: Columns) -> np.ndarray:
-    return _ratio(c["credit_amount"], c["duration"])
-
-
-def _score_debt_to_income(c: Columns) -> np.ndarray:
-    return _ratio(c["outstanding_debt"], c["annual_income"])
-
-
-def _score_emi_to_salary(c: Columns) -> np.ndarray:
-    return _ratio(c["total_emi_per_month"], c["monthly_inhand_salary"])
-
-
-def _score_invested_to_salary(c: Columns) -> np.ndarray:
-    return _ratio(c["amount_invested_monthly"], c["monthly_inhand_salary"])
-
-
-def _score_balance_to_salary(c: Columns) -> np.ndarray:
-    return _ratio(c["monthly_balance"], c["monthly_inhand_salary"])
-
-
-@dataclass(frozen=True)
 class DerivedFeature:
-    """A feature computed from source fields, with the words used in reason codes."""
+    """A feature computed by a declared recipe (ml.recipes), with the words of reason codes.
 
-    name: str
-    label: str
-    sources: tuple[str, ...]
-    compute: Callable[[Columns], np.ndarray]
-    unit: str = ""  # "percent" shows the value as a percentage
+    Built from a resolved recipe document (plain data, so a fitted pipeline pickles
+    without any code of its scorecard)."""
+
+    # Artifacts pickled before declarations held a module function as `compute` in the
+    # instance and no recipe; see `__getattr__` below.
+    recipe: dict | None = None
+
+    def __init__(self, recipe: Mapping):
+        self.recipe = dict(recipe)
+        self.name: str = self.recipe["name"]
+        self.label: str = self.recipe["label"]
+        self.unit: str = self.recipe.get("unit", "")
+        self.sources: tuple[str, ...] = recipes.sources(self.recipe)
+
+    def compute(self, columns: Columns) -> np.ndarray:
+        return recipes.evaluate(self.recipe, columns)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DerivedFeature) and other.__dict__ == self.__dict__
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"DerivedFeature({self.name!r})"
 
     def describe(self, value: object) -> str:
-        """Officer-readable phrase such as 'credit used in September of 95% of the limit'."""
+        """Officer-readable phrase such as 'credit used last month of 95%'."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return f"{self.label} unknown"
         number = float(value)
@@ -138,108 +75,104 @@ class DerivedFeature:
             return f"{self.label} of {number:.0%}"
         if self.unit == "count":
             return f"{self.label}: {number:.0f}"
-        return f"{self.label} of {number:,.2f}"
-
-
-DERIVED_FEATURES: dict[str, tuple[DerivedFeature, ...]] = {
-    "card_default": (
-        DerivedFeature(
-            "utilisation_recent",
-            "Credit used in September (bill as share of limit)",
-            ("bill_amt1", "limit_bal"),
-            _card_utilisation_recent,
-            "percent",
-        ),
-        DerivedFeature(
-            "utilisation_mean",
-            "Average credit used April–September (bill as share of limit)",
-            (*CARD_BILLS, "limit_bal"),
-            _card_utilisation_mean,
-            "percent",
-        ),
-        DerivedFeature(
-            "bill_trend",
-            "Growth of the bill April→September (as share of limit)",
-            ("bill_amt1", "bill_amt6", "limit_bal"),
-            _card_bill_trend,
-            "percent",
-        ),
-        DerivedFeature(
-            "paid_share_recent",
-            "Share of the August bill paid in September",
-            ("pay_amt1", "bill_amt2"),
-            _card_paid_share_recent,
-            "percent",
-        ),
-        DerivedFeature(
-            "paid_share_mean",
-            "Share of bills paid April–September",
-            (*CARD_PAYMENTS[:5], *CARD_BILLS[1:]),
-            _card_paid_share_mean,
-            "percent",
-        ),
-        DerivedFeature(
-            "months_delinquent",
-            "Months with a delayed payment (April–September)",
-            CARD_PAY_STATUS,
-            _card_months_delinquent,
-            "count",
-        ),
-        DerivedFeature(
-            "max_delay",
-            "Longest payment delay in months",
-            CARD_PAY_STATUS,
-            _card_max_delay,
-            "count",
-        ),
-    ),
-    "german_credit": (
-        DerivedFeature(
-            "amount_per_month",
-            "Loan amount per month of duration (DM)",
-            ("credit_amount", "duration"),
-            _german_amount_per_month,
-        ),
-    ),
-    "credit_score": (
-        DerivedFeature(
-            "debt_to_income",
-            "Outstanding debt as share of annual income",
-            ("outstanding_debt", "annual_income"),
-            _score_debt_to_income,
-            "percent",
-        ),
-        DerivedFeature(
-            "emi_to_salary",
-            "Monthly instalments (EMI) as share of in-hand salary",
-            ("total_emi_per_month", "monthly_inhand_salary"),
-            _score_emi_to_salary,
-            "percent",
-        ),
-        DerivedFeature(
-            "invested_to_salary",
-            "Monthly investment as share of in-hand salary",
-            ("amount_invested_monthly", "monthly_inhand_salary"),
-            _score_invested_to_salary,
-            "percent",
-        ),
-        DerivedFeature(
-            "balance_to_salary",
-            "Monthly balance as share of in-hand salary",
-            ("monthly_balance", "monthly_inhand_salary"),
-            _score_balance_to_salary,
-            "percent",
-        ),
-    ),
-}
+        currency = (self.recipe or {}).get("currency", "")
+        return f"{self.label} of {number:,.2f}" + (f" {currency}" if currency else "")
 
 
 def derived_features_for(
-    recipes: str | None, numeric_inputs: Sequence[str]
+    recipe_documents: Sequence[Mapping] | None, numeric_inputs: Sequence[str]
 ) -> list[DerivedFeature]:
-    """The recipes of a scorecard whose source fields are all numeric inputs."""
+    """The derived features whose source fields are all numeric inputs."""
     available = set(numeric_inputs)
-    return [f for f in DERIVED_FEATURES.get(recipes or "", ()) if set(f.sources) <= available]
+    features = [DerivedFeature(recipe) for recipe in recipe_documents or ()]
+    return [f for f in features if set(f.sources) <= available]
+
+
+def resolved_recipes(scorecard) -> tuple[dict, ...]:
+    """The scorecard's recipe documents with its groups replaced by their members."""
+    groups = {group.name: scorecard.group_members(group.name) for group in scorecard.groups}
+    return tuple(
+        recipes.resolve(recipe, groups, scorecard.currency) for recipe in scorecard.derived
+    )
+
+
+# Read old artifacts only. Models pickled before scorecards were declarations hold
+# `DerivedFeature`s whose `compute` is one of these module functions, looked up by name
+# when the artifact is loaded; each is now the equivalent recipe. The figures of the
+# comparison (old artifact vs this code) are in docs/models.md.
+_LEGACY_RECIPES: dict[str, dict] = {
+    "_card_utilisation_recent": {
+        "recipe": "ratio",
+        "numerator": "bill_amt1",
+        "denominator": "limit_bal",
+    },
+    "_card_utilisation_mean": {
+        "recipe": "ratio",
+        "numerator": {"mean": [f"bill_amt{i}" for i in range(1, 7)]},
+        "denominator": "limit_bal",
+    },
+    "_card_bill_trend": {
+        "recipe": "ratio",
+        "numerator": {"difference": ["bill_amt1", "bill_amt6"]},
+        "denominator": "limit_bal",
+    },
+    "_card_paid_share_recent": {
+        "recipe": "ratio",
+        "numerator": "pay_amt1",
+        "denominator": "bill_amt2",
+        "if_not_positive": 1.0,
+        "clip": [0.0, 5.0],
+    },
+    "_card_paid_share_mean": {
+        "recipe": "ratio",
+        "numerator": {"sum": [f"pay_amt{i}" for i in range(1, 6)]},
+        "denominator": {"sum": [f"bill_amt{i}" for i in range(2, 7)]},
+        "if_not_positive": 1.0,
+        "clip": [0.0, 5.0],
+    },
+    "_card_months_delinquent": {
+        "recipe": "count_at_least",
+        "of": ["pay_0", "pay_2", "pay_3", "pay_4", "pay_5", "pay_6"],
+        "threshold": 1,
+    },
+    "_card_max_delay": {
+        "recipe": "max",
+        "of": ["pay_0", "pay_2", "pay_3", "pay_4", "pay_5", "pay_6"],
+        "floor": 0,
+    },
+    "_german_amount_per_month": {
+        "recipe": "ratio",
+        "numerator": "credit_amount",
+        "denominator": "duration",
+    },
+    "_score_debt_to_income": {
+        "recipe": "ratio",
+        "numerator": "outstanding_debt",
+        "denominator": "annual_income",
+    },
+    "_score_emi_to_salary": {
+        "recipe": "ratio",
+        "numerator": "total_emi_per_month",
+        "denominator": "monthly_inhand_salary",
+    },
+    "_score_invested_to_salary": {
+        "recipe": "ratio",
+        "numerator": "amount_invested_monthly",
+        "denominator": "monthly_inhand_salary",
+    },
+    "_score_balance_to_salary": {
+        "recipe": "ratio",
+        "numerator": "monthly_balance",
+        "denominator": "monthly_inhand_salary",
+    },
+}
+
+
+def __getattr__(name: str) -> Callable[[Columns], np.ndarray]:
+    """Read old artifacts only: the recipe standing for a removed per-scorecard function."""
+    if name in _LEGACY_RECIPES:
+        return functools.partial(recipes.evaluate, _LEGACY_RECIPES[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- value normalisation -----------------------------------------------------------------
@@ -334,14 +267,15 @@ class ScorecardFeatures(TransformerMixin, BaseEstimator):
         ("numeric", "integer", "boolean", "categorical", "multi_categorical").
         Columns not listed (protected fields, ids, the target) are ignored.
     multi_choices : dict mapping a multi-choice field to its known items, or None.
-    recipes : key into `DERIVED_FEATURES` (the scorecard key), or None.
+    recipes : tuple of resolved recipe documents (see `resolved_recipes`), or None.
+        Plain data, so the fitted step pickles without code of its scorecard.
     """
 
     def __init__(
         self,
         input_kinds: dict[str, str] | None = None,
         multi_choices: dict[str, tuple[str, ...]] | None = None,
-        recipes: str | None = None,
+        recipes: tuple[dict, ...] | None = None,
     ):
         self.input_kinds = input_kinds
         self.multi_choices = multi_choices
@@ -454,5 +388,7 @@ def features_for(scorecard) -> ScorecardFeatures:
         if kind_name(field.kind) == MULTI_KIND
     }
     return ScorecardFeatures(
-        input_kinds=input_kinds, multi_choices=multi_choices or None, recipes=scorecard.key
+        input_kinds=input_kinds,
+        multi_choices=multi_choices or None,
+        recipes=resolved_recipes(scorecard) or None,
     )

@@ -119,16 +119,23 @@ class ScoringModel:
 
     def __getstate__(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k not in self._DERIVED_STATE}
-        # Scorecards are declared in code (and hold mapping proxies, which do not pickle):
-        # the artifact names its scorecard and the loader looks the declaration up.
-        state["scorecard"] = self.scorecard.key
+        # The artifact carries its scorecard's declaration document (plain JSON): a model
+        # loads without its scorecard being known to this process, and keeps the field
+        # definitions it was trained with whatever the current declaration says.
+        state["scorecard"] = self.scorecard.to_document()
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        from ml.declaration import load_declaration
         from ml.scorecards import get_scorecard
 
         state = dict(state)
-        state["scorecard"] = get_scorecard(state["scorecard"])
+        scorecard = state["scorecard"]
+        # Artifacts written before declarations were data name their scorecard's key.
+        if isinstance(scorecard, str):
+            state["scorecard"] = get_scorecard(scorecard)
+        else:
+            state["scorecard"] = load_declaration(scorecard)
         self.__dict__.update(state)
         self._prepare()
 
@@ -282,7 +289,7 @@ class ScoringModel:
             return value, self._derived_by_name[item.name].describe(value)
         field = self.scorecard.field(item.name)
         value = field.plain_value(raw)
-        return value, field.describe(value)
+        return value, field.reason_phrase(value)
 
     # --- many rows -----------------------------------------------------------------------
 

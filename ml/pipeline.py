@@ -22,9 +22,9 @@ from ml.features import features_for
 
 FOREST_STEP = "forest"
 
-# Used by `train_scorecard(search=False)` (first start-up, demo models): the winners of the
-# randomized search (ml.train.SEARCH_SPACE, seed 42) on the real extracts. Other scorecards
-# get DEFAULT_FOREST_PARAMS.
+# Used by `train_scorecard(search=False)` (first start-up, demo models) under what a
+# scorecard declares in its `forest` (the shipped ones declare the winners of the
+# randomized search, ml.train.SEARCH_SPACE with seed 42, on the real extracts).
 DEFAULT_FOREST_PARAMS: dict[str, object] = {
     "n_estimators": 300,
     "max_depth": 16,
@@ -34,37 +34,11 @@ DEFAULT_FOREST_PARAMS: dict[str, object] = {
     "class_weight": "balanced_subsample",
     "criterion": "gini",
 }
-FIXED_FOREST_PARAMS: dict[str, dict[str, object]] = {
-    "card_default": {
-        "max_depth": 18,
-        "min_samples_leaf": 32,
-        "max_features": 0.35,
-        "max_samples": 0.5,
-        "criterion": "entropy",
-        "class_weight": "balanced_subsample",
-    },
-    "german_credit": {
-        "max_depth": 10,
-        "min_samples_leaf": 4,
-        "max_features": "sqrt",
-        "max_samples": None,
-        "criterion": "entropy",
-        "class_weight": "balanced",
-    },
-    "credit_score": {
-        "max_depth": 18,
-        "min_samples_leaf": 8,
-        "max_features": 0.35,
-        "max_samples": 0.75,
-        "criterion": "entropy",
-        "class_weight": "balanced_subsample",
-    },
-}
 
 
-def forest_params_for(scorecard_key: str, params: dict | None = None) -> dict[str, object]:
-    """The fixed hyperparameters of a scorecard, overridden by `params`."""
-    merged = {**DEFAULT_FOREST_PARAMS, **FIXED_FOREST_PARAMS.get(scorecard_key, {})}
+def forest_params_for(scorecard, params: dict | None = None) -> dict[str, object]:
+    """The defaults, overridden by the scorecard's declared `forest`, then by `params`."""
+    merged = {**DEFAULT_FOREST_PARAMS, **scorecard.forest}
     merged.update(params or {})
     return merged
 
@@ -101,7 +75,7 @@ def build_forest_pipeline(
 ) -> Pipeline:
     """Features -> imputation / one-hot -> RandomForestClassifier."""
     forest = RandomForestClassifier(
-        **forest_params_for(scorecard.key, params), random_state=random_state, n_jobs=n_jobs
+        **forest_params_for(scorecard, params), random_state=random_state, n_jobs=n_jobs
     )
     return Pipeline(
         [

@@ -2,9 +2,9 @@
 
 This is the one place a reason is made. A reason is always the dict `reason()` returns:
 
-    {"field": "pay_1", "label": "Repayment status, last month", "value": 2,
+    {"field": "pay_0", "label": "Repayment status, last month", "value": 2,
      "direction": "raises", "contribution": 0.0712,
-     "sentence": "Payment delayed 2 months last month raised the risk."}
+     "sentence": "Payment delayed 2 months, last month, raised the risk."}
 
 `ScoringModel.predict_one` builds them one applicant at a time; `BatchReasons` builds the
 same dicts for many rows at once (bulk scoring), as JSON text ready to store, with the

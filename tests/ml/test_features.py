@@ -4,7 +4,6 @@ import pytest
 from sklearn.base import clone
 
 from ml.features import (
-    DERIVED_FEATURES,
     MISSING_CATEGORY,
     ScorecardFeatures,
     as_item_list,
@@ -12,7 +11,7 @@ from ml.features import (
     features_for,
     to_float_array,
 )
-from ml.scorecards import get_scorecard
+from ml.scorecards import SHIPPED, get_scorecard
 from tests.ml.modelkit import make_frame
 
 PAY = ("pay_0", "pay_2", "pay_3", "pay_4", "pay_5", "pay_6")
@@ -134,8 +133,9 @@ def test_unknown_kind_is_rejected():
         ScorecardFeatures(input_kinds={"a": "vector"}).fit(pd.DataFrame({"a": [1.0]}))
 
 
-def test_every_recipe_names_existing_fields():
-    for key, recipes in DERIVED_FEATURES.items():
-        names = set(get_scorecard(key).model_field_names)
-        for recipe in recipes:
-            assert set(recipe.sources) <= names, recipe.name
+def test_every_shipped_recipe_names_existing_model_fields():
+    for scorecard in SHIPPED.values():
+        names = set(scorecard.model_field_names)
+        for feature in features_for(scorecard).fit(make_frame(scorecard.key, 20)).derived_:
+            assert set(feature.sources) <= names, feature.name
+        assert len(scorecard.derived) == len(features_for(scorecard).recipes)

@@ -72,7 +72,7 @@ def test_forest_pipeline_shape_and_params():
     forest = pipeline.named_steps["forest"]
     assert forest.n_estimators == 7 and forest.random_state == 3
     assert forest.class_weight in ("balanced", "balanced_subsample", None)
-    assert forest_params_for("card_default")["n_estimators"] >= 100
+    assert forest_params_for(get_scorecard("card_default"))["n_estimators"] >= 100
 
 
 @pytest.mark.parametrize("penalty", ["l1", "l2"])

@@ -25,8 +25,8 @@ def test_batch_reasons_agree_with_single_row_reasons():
 
 
 def test_reason_sentence_reads_like_an_officer_note():
-    sentence = reason_sentence("payment delayed 2 months in September 2005", 0.1)
-    assert sentence == "Payment delayed 2 months in September 2005 raised the risk."
+    sentence = reason_sentence("payment delayed 2 months, last month,", 0.1)
+    assert sentence == "Payment delayed 2 months, last month, raised the risk."
     assert reason_sentence("age 52", -0.02).endswith("lowered the risk.")
 
 
