@@ -20,7 +20,7 @@ from applicants.scorecards import declaration_store, latest_declaration
 from creditportal.errors import ApplicationError, JobQueueUnavailable
 from ml.cleaning import CleaningError
 from ml.declaration import DeclarationError
-from ml.profiling import ProfileError, profile_csv, propose_declaration
+from ml.profiling import Profile, ProfileError, profile_csv, propose_declaration
 from scoring.jobs import lifecycle
 from scoring.models import ScorecardDraft, TrainingDataset, TrainingJob
 
@@ -101,6 +101,29 @@ def _free_key(stem: str) -> str:
     while latest_declaration(key) is not None:
         key, number = f"{base}_{number}", number + 1
     return key
+
+
+def scorecard_draft_retarget(*, draft: ScorecardDraft, target: str, by) -> dict:
+    """Propose again with another column as the target (classes, their order and costs
+    follow from it); the manager's other edits start over from this proposal."""
+    _require_manager(by)
+    if draft.status != lifecycle.JobStatus.SUCCEEDED or not draft.profile:
+        raise ApplicationError("The file has not been profiled yet.")
+    columns = [c.get("name") for c in draft.profile.get("columns", [])]
+    if target not in columns:
+        raise ValidationError({"target": f"No column {target[:60]!r} in the file."})
+    try:
+        proposal = propose_declaration(
+            Profile.from_dict(draft.profile),
+            target=target,
+            key=draft.proposal.get("key"),
+            label=draft.proposal.get("label"),
+        )
+    except ProfileError as error:
+        raise ValidationError({"target": error.errors}) from None
+    ScorecardDraft.objects.filter(pk=draft.pk).update(proposal=proposal)
+    draft.proposal = proposal
+    return proposal
 
 
 def draft_document(draft: ScorecardDraft, edits: dict[str, Any] | None = None) -> dict:
