@@ -57,9 +57,11 @@ def model_signature(scorecard: Scorecard) -> tuple:
 class _View:
     stamp: tuple | None = None
     checked_at: float = 0.0
-    active: dict[str, int] = field(default_factory=dict)  # key -> declaration id
+    active: dict[str, tuple[int, str]] = field(default_factory=dict)  # key -> (id, sha256)
     enabled: dict[str, bool] = field(default_factory=dict)
-    declarations: dict[int, Scorecard] = field(default_factory=dict)  # never stale
+    # Stored declarations never change; keyed with their sha256 as well, since an id can come
+    # back with other content after a rolled-back transaction.
+    declarations: dict[tuple[int, str], Scorecard] = field(default_factory=dict)
 
 
 _view = _View()
@@ -89,12 +91,18 @@ def _refresh() -> bool:
     try:
         stamp = _stamp()
         if stamp != _view.stamp:
-            rows = list(ScorecardProduct.objects.values_list("key", "declaration_id", "is_enabled"))
-            missing = {d for _, d, _ in rows} - set(_view.declarations)
+            rows = list(
+                ScorecardProduct.objects.values_list(
+                    "key", "declaration_id", "declaration__sha256", "is_enabled"
+                )
+            )
+            active = {key: (pk, sha) for key, pk, sha, _ in rows}
+            missing = {pk for pk, sha in active.values() if (pk, sha) not in _view.declarations}
             for declaration in ScorecardDeclaration.objects.filter(id__in=missing):
-                _view.declarations[declaration.id] = load_declaration(declaration.document)
-            _view.active = {key: declaration for key, declaration, _ in rows}
-            _view.enabled = {key: enabled for key, _, enabled in rows}
+                scorecard = load_declaration(declaration.document)
+                _view.declarations[(declaration.id, declaration.sha256)] = scorecard
+            _view.active = active
+            _view.enabled = {key: enabled for key, _, _, enabled in rows}
             _view.stamp = stamp
     except DatabaseError:
         return False
@@ -107,8 +115,8 @@ def resolve(key: str) -> Scorecard | None:
     with _lock:
         if not _refresh():
             return None
-        declaration_id = _view.active.get(key)
-        return _view.declarations.get(declaration_id) if declaration_id else None
+        found = _view.active.get(key)
+        return _view.declarations.get(found) if found else None
 
 
 def catalogue() -> dict[str, Scorecard] | None:
@@ -117,7 +125,7 @@ def catalogue() -> dict[str, Scorecard] | None:
     with _lock:
         if not _refresh() or not _view.active:
             return None
-        return {key: _view.declarations[d] for key, d in sorted(_view.active.items())}
+        return {key: _view.declarations[found] for key, found in sorted(_view.active.items())}
 
 
 def offered_keys() -> list[str]:
@@ -147,10 +155,11 @@ def latest_declaration(key: str) -> ScorecardDeclaration | None:
 
 def declaration_scorecard(declaration: ScorecardDeclaration) -> Scorecard:
     """The scorecard a stored declaration declares (read once per process)."""
+    found = (declaration.id, declaration.sha256)
     with _lock:
-        scorecard = _view.declarations.get(declaration.id)
+        scorecard = _view.declarations.get(found)
         if scorecard is None:
-            scorecard = _view.declarations[declaration.id] = load_declaration(declaration.document)
+            scorecard = _view.declarations[found] = load_declaration(declaration.document)
         return scorecard
 
 
