@@ -87,6 +87,19 @@ ROLE_PERMISSIONS["scoring_builder"] = {
     CREDIT_MANAGER: ["add_scorecarddraft", "view_scorecarddraft", "change_scorecarddraft"],
 }
 
+# The app whose permissions each section names (a section is an app's label unless listed).
+SECTION_APP_LABELS = {
+    "scoring_jobs": "scoring",
+    "scoring_registry_read": "scoring",
+    "scoring_builder": "scoring",
+    "scorecards": "applicants",
+}
+
+
+def section_app_label(section: str) -> str:
+    return SECTION_APP_LABELS.get(section, section)
+
+
 # The permission that lifts the "own applicants only" rule.
 SEE_ALL_PERMISSION = "applicants.view_all_applicants"
 
