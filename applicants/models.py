@@ -135,3 +135,64 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"Application #{self.pk} of {self.applicant.full_name}"
+
+
+class ScorecardDeclaration(models.Model):
+    """One version of a scorecard's declaration (docs/declarations.md): never changed once
+    stored. Editing a scorecard stores a new version; every model version records the one it
+    was trained on, so a prediction can be traced to the exact field definitions it used."""
+
+    key = models.CharField(max_length=64)
+    version = models.PositiveIntegerField(help_text="Increases by one per scorecard.")
+    document = models.JSONField(help_text="The declaration, format 1.")
+    sha256 = models.CharField(max_length=64, help_text="Of the document's canonical JSON.")
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for the declarations shipped with the product.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key", "-version"]
+        permissions = [("manage_scorecards", "Can define and edit scorecards")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "version"], name="declaration_version_unique_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} declaration v{self.version}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("A stored declaration is never changed: store a new version.")
+        super().save(*args, **kwargs)
+
+
+class ScorecardProduct(models.Model):
+    """A scorecard as a product officers can pick, and the declaration it uses now.
+
+    The pointer moves when a model trained on another declaration goes to production, or at
+    once for a declaration that keeps the model's fields (a wording change): the form, the
+    API and validation always ask for the fields the production model was trained on."""
+
+    key = models.CharField(max_length=64, unique=True)
+    declaration = models.ForeignKey(
+        ScorecardDeclaration, on_delete=models.PROTECT, related_name="+"
+    )
+    is_enabled = models.BooleanField(
+        default=True, help_text="Offered to officers for new applications."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key

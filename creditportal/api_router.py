@@ -23,6 +23,7 @@ from creditportal.api.views import (
     AuthTokenView,
     api_not_found,
 )
+from scoring.api import builder as scorecard_builder
 from scoring.api import views as scoring
 
 router = DefaultRouter()
@@ -43,6 +44,10 @@ router.register("model-promotions", scoring.ModelPromotionViewSet, basename="mod
 router.register("batch-jobs", scoring.BatchScoringJobViewSet, basename="batch-job")
 router.register("training-datasets", scoring.TrainingDatasetViewSet, basename="training-dataset")
 router.register("training-jobs", scoring.TrainingJobViewSet, basename="training-job")
+router.register("declarations", scorecard_builder.DeclarationViewSet, basename="declaration")
+router.register(
+    "scorecard-drafts", scorecard_builder.ScorecardDraftViewSet, basename="scorecard-draft"
+)
 
 urlpatterns = [
     path("v1/auth/token/", AuthTokenView.as_view(), name="api-token"),

@@ -71,6 +71,35 @@ ROLE_PERMISSIONS["dashboard"] = {
     CREDIT_MANAGER: ["view_dashboard", "view_modelversionprofile", "view_monitoringsnapshot"],
 }
 
+# Scorecards as data: credit managers define, edit and enable the lender's own scorecards.
+ROLE_PERMISSIONS["scorecards"] = {
+    CREDIT_MANAGER: [
+        "manage_scorecards",
+        "view_scorecarddeclaration",
+        "add_scorecarddeclaration",
+        "view_scorecardproduct",
+        "change_scorecardproduct",
+    ],
+}
+
+# The scorecard builder: a credit manager's labelled file profiled into a declaration.
+ROLE_PERMISSIONS["scoring_builder"] = {
+    CREDIT_MANAGER: ["add_scorecarddraft", "view_scorecarddraft", "change_scorecarddraft"],
+}
+
+# The app whose permissions each section names (a section is an app's label unless listed).
+SECTION_APP_LABELS = {
+    "scoring_jobs": "scoring",
+    "scoring_registry_read": "scoring",
+    "scoring_builder": "scoring",
+    "scorecards": "applicants",
+}
+
+
+def section_app_label(section: str) -> str:
+    return SECTION_APP_LABELS.get(section, section)
+
+
 # The permission that lifts the "own applicants only" rule.
 SEE_ALL_PERMISSION = "applicants.view_all_applicants"
 

@@ -60,6 +60,14 @@ class TrainingUploadForm(forms.Form):
     )
 
 
+class ScorecardDraftUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Labelled CSV of past loans",
+        help_text="One loan or customer per row, your own column names, and a column saying "
+        "how each one turned out (for example repaid or defaulted).",
+    )
+
+
 class OutcomesExportForm(forms.Form):
     scorecard = forms.ChoiceField(choices=scorecard_choices)
 

@@ -3,7 +3,12 @@
 from django.db.models import Expression, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
-from applicants.models import Applicant, Application
+from applicants.models import (
+    Applicant,
+    Application,
+    ScorecardDeclaration,
+    ScorecardProduct,
+)
 from applicants.selectors import application_visible_to
 from creditportal.roles import can_see_all_applicants
 from ml.scorecards import SCORECARDS
@@ -16,6 +21,7 @@ from .models import (
     ModelPromotion,
     ModelVersion,
     Prediction,
+    ScorecardDraft,
     ScorecardJobSettings,
     TrainingDataset,
     TrainingJob,
@@ -218,3 +224,55 @@ def outcome_class_of(application: OuterRef | Expression) -> Subquery:
         .filter(application=application)
         .values("outcome_class")[:1]
     )
+
+
+# --- scorecards and the builder ---------------------------------------------------------------
+
+
+def scorecard_product_list() -> list[dict]:
+    """Every scorecard with the declaration it uses now, its latest version and its
+    production model."""
+    production = model_version_production_by_scorecard()
+    latest: dict[str, ScorecardDeclaration] = {}
+    for declaration in ScorecardDeclaration.objects.order_by("key", "-version").only(
+        "id", "key", "version", "created_at", "note"
+    ):
+        latest.setdefault(declaration.key, declaration)
+    rows = []
+    for product in ScorecardProduct.objects.select_related("declaration"):
+        rows.append(
+            {
+                "product": product,
+                "active": product.declaration,
+                "latest": latest.get(product.key),
+                "production": production.get(product.key),
+                "label": (product.declaration.document or {}).get("label", product.key),
+            }
+        )
+    return rows
+
+
+def declaration_get(*, declaration_id: int) -> ScorecardDeclaration:
+    try:
+        return ScorecardDeclaration.objects.select_related("created_by").get(pk=declaration_id)
+    except ScorecardDeclaration.DoesNotExist:
+        raise Http404("No such declaration.") from None
+
+
+def declaration_versions(*, key: str):
+    return ScorecardDeclaration.objects.filter(key=key).select_related("created_by")
+
+
+def scorecard_draft_list():
+    return ScorecardDraft.objects.select_related("created_by", "declaration").defer(
+        "profile", "proposal"
+    )
+
+
+def scorecard_draft_get(*, draft_id: int) -> ScorecardDraft:
+    try:
+        return ScorecardDraft.objects.select_related(
+            "created_by", "declaration", "dataset", "training_job"
+        ).get(pk=draft_id)
+    except ScorecardDraft.DoesNotExist:
+        raise Http404("No such scorecard draft.") from None

@@ -13,7 +13,7 @@ from django.db import close_old_connections, connection
 
 from creditportal.queue import TASK_OPTIONS
 
-from .services import bulk_scoring, datasets, recovery, training
+from .services import builder, bulk_scoring, datasets, recovery, training
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,11 @@ def run_batch_scoring_job(job_id: int) -> None:
 @shared_task(name="scoring.run_training_job", **TASK_OPTIONS)
 def run_training_job(job_id: int) -> None:
     training.training_job_run(job_id=job_id)
+
+
+@shared_task(name="scoring.profile_scorecard_draft", **TASK_OPTIONS)
+def profile_scorecard_draft(draft_id: int) -> None:
+    builder.scorecard_draft_profile(draft_id=draft_id)
 
 
 @shared_task(name="scoring.recover_orphaned_jobs", **TASK_OPTIONS)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import applications, bulk, registry, training
+from .views import applications, builder, bulk, registry, training
 
 app_name = "scoring"
 
@@ -27,6 +27,20 @@ urlpatterns = [
     path("batch-jobs/<int:pk>/progress/", bulk.batch_job_progress, name="batch_job_progress"),
     path("batch-jobs/<int:pk>/cancel/", bulk.batch_job_cancel, name="batch_job_cancel"),
     path("batch-jobs/<int:pk>/result/", bulk.batch_job_result, name="batch_job_result"),
+    path("scorecards/", builder.scorecard_list, name="scorecard_list"),
+    path("scorecards/upload/", builder.draft_upload, name="scorecard_draft_upload"),
+    path(
+        "scorecards/declarations/<int:pk>/",
+        builder.declaration_detail,
+        name="declaration_detail",
+    ),
+    path("scorecards/drafts/<int:pk>/", builder.draft_detail, name="scorecard_draft_detail"),
+    path(
+        "scorecards/drafts/<int:pk>/progress/",
+        builder.draft_progress_view,
+        name="scorecard_draft_progress",
+    ),
+    path("scorecards/drafts/<int:pk>/train/", builder.draft_train, name="scorecard_draft_train"),
     path("training/", training.training_overview, name="training_overview"),
     path(
         "training/datasets/upload/",

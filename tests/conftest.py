@@ -10,9 +10,10 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from applicants import scorecards
 from creditportal.api.auth import forget_known_permissions
 from creditportal.celery import app as celery_app
-from ml.scorecards import get_scorecard
+from ml.scorecards import get_scorecard, set_resolver
 from ml.synthetic import synthetic_frame
 from ml.train import train_scorecard
 from scoring.services.predictions import prediction_create
@@ -178,6 +179,34 @@ def trained_card_default_alt():
 def _fresh_permissions_memo():
     """Each test's database reuses the ids (and permissions versions) of the one before."""
     forget_known_permissions()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scorecards_without_database_access():
+    """A test that may not touch the database reads the shipped declarations, as a process
+    whose database is not set up does (pytest-django blocks the query with RuntimeError)."""
+
+    def resolve(key):
+        try:
+            return scorecards.resolve(key)
+        except RuntimeError:
+            return None
+
+    def catalogue():
+        try:
+            return scorecards.catalogue()
+        except RuntimeError:
+            return None
+
+    set_resolver(resolve, catalogue=catalogue)
+    yield
+    set_resolver(scorecards.resolve, catalogue=scorecards.catalogue)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_scorecards():
+    """Each test's database starts without the products an earlier test stored."""
+    scorecards.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -32,11 +32,11 @@ def ensure_roles() -> None:
     """
     from django.contrib.auth.models import Group, Permission
 
-    from creditportal.roles import ADMINISTRATOR, ROLE_PERMISSIONS
+    from creditportal.roles import ADMINISTRATOR, ROLE_PERMISSIONS, section_app_label
 
     Group.objects.get_or_create(name=ADMINISTRATOR)
     for section, by_role in ROLE_PERMISSIONS.items():
-        app_label = "scoring" if section == "scoring_jobs" else section
+        app_label = section_app_label(section)
         for role, codenames in by_role.items():
             group, _ = Group.objects.get_or_create(name=role)
             group.permissions.add(

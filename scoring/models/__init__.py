@@ -2,6 +2,7 @@
 
 from scoring.jobs.models import FINISHED_JOB_STATUSES, JobStatus
 
+from .builder import ScorecardDraft, builder_upload_to
 from .jobs import (
     BatchRowError,
     BatchScoringJob,
@@ -26,10 +27,12 @@ __all__ = [
     "ModelVersion",
     "Prediction",
     "Recommendation",
+    "ScorecardDraft",
     "ScorecardJobSettings",
     "TrainingDataset",
     "TrainingJob",
     "artifact_upload_to",
     "batch_upload_to",
+    "builder_upload_to",
     "training_data_upload_to",
 ]

@@ -127,6 +127,14 @@ class TrainingJob(Job):
         related_name="jobs",
         help_text="Empty: the scorecard's public extract (or its synthetic demo sample).",
     )
+    declaration = models.ForeignKey(
+        "applicants.ScorecardDeclaration",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The declaration to train on (the scorecard's latest when the job was made).",
+    )
     search = models.BooleanField(default=False, help_text="Run the hyperparameter search.")
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
     requested_by = models.ForeignKey(

@@ -45,6 +45,14 @@ class ModelVersion(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     notes = models.TextField(blank=True)
+    declaration = models.ForeignKey(
+        "applicants.ScorecardDeclaration",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="model_versions",
+        help_text="The declaration (fields, target, costs) this model was trained on.",
+    )
 
     class Meta:
         ordering = ["scorecard", "-version"]

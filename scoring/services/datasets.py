@@ -20,12 +20,12 @@ from django.db.models import F, OuterRef, Q
 from django.utils import timezone
 
 from applicants.models import Application
+from applicants.scorecards import scorecard_to_train
 from creditportal.errors import ApplicationError, JobQueueUnavailable
 from creditportal.queue import publish
 from ml.cleaning import CleaningError, load_raw
 from ml.exports import safe_csv_rows
 from ml.schema import Scorecard
-from ml.scorecards import get_scorecard
 from scoring import selectors
 from scoring.jobs.lifecycle import refuse_inside_transaction
 from scoring.models import TrainingDataset
@@ -53,7 +53,8 @@ def training_dataset_create(
     """
     if not by.has_perm("scoring.add_trainingdataset"):
         raise PermissionDenied("Only a credit manager can upload training data.")
-    scorecard = scorecard_or_error(scorecard_key)
+    scorecard_or_error(scorecard_key)
+    scorecard, _ = scorecard_to_train(scorecard_key)  # what the next model will learn
     upload_check(upload, max_mb=settings.MAX_TRAINING_UPLOAD_MB)
     sha256 = upload_sha256(upload)
     inline = upload.size <= settings.TRAINING_INLINE_VALIDATION_MB * 1024 * 1024
@@ -152,7 +153,7 @@ def training_dataset_validate(*, dataset_id: int) -> None:
     ):
         return
     dataset = TrainingDataset.objects.get(pk=dataset_id)
-    scorecard = get_scorecard(dataset.scorecard)
+    scorecard, _ = scorecard_to_train(dataset.scorecard)
     try:
         with dataset.file.open("rb") as handle:
             cleaned = _clean(scorecard, handle)

@@ -5,6 +5,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 
+from applicants.scorecards import declaration_activate, declaration_for, declaration_store
 from creditportal.errors import ApplicationError
 from ml.artifacts import MANIFEST_FILE, MODEL_FILE, build_manifest, dump_model_bytes, file_sha256
 from ml.train import TrainingResult
@@ -28,6 +29,11 @@ def model_version_register(
     # Lock the scorecard's versions so two trainings cannot take the same number.
     list(ModelVersion.objects.select_for_update().filter(scorecard=scorecard_key).values("pk"))
     latest = ModelVersion.objects.filter(scorecard=scorecard_key).aggregate(Max("version"))
+    # Every model records the declaration it was trained on (stored now if it never was,
+    # e.g. a shipped scorecard on a database set up before declarations were stored).
+    declaration = declaration_for(model.scorecard) or declaration_store(
+        document=model.scorecard.to_document(), note="Stored when a model was trained on it."
+    )
     data = dump_model_bytes(model)
     sha256 = file_sha256(data)
     manifest = build_manifest(model, sha256)
@@ -49,6 +55,7 @@ def model_version_register(
         is_synthetic=bool(report.get("synthetic")),
         created_by=created_by,
         notes=notes,
+        declaration=declaration,
     )
     version.artifact.save(MODEL_FILE, ContentFile(data), save=False)
     version.full_clean()
@@ -90,6 +97,9 @@ def _promote(*, version: ModelVersion, by, reason: str) -> ModelPromotion:
         previous.save(update_fields=["status"])
     version.status = ModelVersion.Status.PRODUCTION
     version.save(update_fields=["status"])
+    if version.declaration is not None:
+        # Officers' forms and the API now ask for the fields this model was trained on.
+        declaration_activate(version.declaration)
     return ModelPromotion.objects.create(
         scorecard=version.scorecard,
         from_version=previous,

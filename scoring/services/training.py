@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from applicants.scorecards import declaration_scorecard, scorecard_to_train
 from creditportal.errors import ApplicationError, JobQueueUnavailable
 from ml.cleaning import CleaningError, CleaningReport, load_raw
 from ml.datasets import load_training_data
@@ -85,7 +86,7 @@ def model_train_and_register(
 ) -> ModelVersion:
     """Train one scorecard in this process and store it as a candidate (the command line's
     and the first start's way; managers use training jobs)."""
-    scorecard = get_scorecard(scorecard_key)
+    scorecard, _ = scorecard_to_train(scorecard_key)
     data = training_data_load(scorecard=scorecard, path=path)
     if progress:
         progress("cleaning", 1.0, data.description)
@@ -118,7 +119,10 @@ def training_job_create(
 
     if by is not None and not by.has_perm("scoring.add_trainingjob"):
         raise PermissionDenied("Only a credit manager can start a retraining.")
-    scorecard = scorecard_or_error(scorecard_key)
+    scorecard_or_error(scorecard_key)
+    # A model is trained on the scorecard's latest declaration (a manager's edit is what
+    # the next model learns), recorded on the job so a re-run after a crash uses the same.
+    scorecard, declaration = scorecard_to_train(scorecard_key)
     if dataset is not None:
         _check_dataset(scorecard, dataset)
     busy = f"A retraining of {scorecard.key} is already queued or running; wait for it."
@@ -129,6 +133,7 @@ def training_job_create(
             with transaction.atomic():
                 job = TrainingJob.objects.create(
                     scorecard=scorecard.key,
+                    declaration=declaration,
                     dataset=dataset,
                     search=search,
                     trigger=trigger,
@@ -195,7 +200,10 @@ def _train(job: TrainingJob, token: str) -> None:
 
 
 def _train_with_heartbeat(job: TrainingJob, token: str) -> None:
-    scorecard = get_scorecard(job.scorecard)
+    if job.declaration is not None:
+        scorecard = declaration_scorecard(job.declaration)
+    else:
+        scorecard = get_scorecard(job.scorecard)
     progress = _Progress(job, token)
     started = time.monotonic()
     progress("cleaning", 0.0, "reading the training data")

@@ -47,3 +47,26 @@ def screenshot():
         return path
 
     return take
+
+
+# WCAG 2.1 A and AA, as the product promises (axe-core, bundled by axe-playwright-python).
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture
+def accessible():
+    """check(page, what): fail with axe's report when the page breaks a WCAG 2.1 AA rule."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def check(page, what: str) -> None:
+        results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+        assert results.violations_count == 0, f"{what}:\n{results.generate_report()}"
+
+    return check
+
+
+def fits_width(page) -> bool:
+    """True when nothing makes the page scroll sideways (wide tables scroll in their card)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

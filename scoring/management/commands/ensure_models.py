@@ -2,7 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from ml.scorecards import SCORECARDS
+from applicants.scorecards import ensure_shipped_declarations
+from ml.scorecards import SHIPPED
 from scoring.selectors import model_version_production
 from scoring.services.registry import model_version_promote_initial
 from scoring.services.training import model_train_and_register
@@ -10,13 +11,16 @@ from scoring.services.training import model_train_and_register
 
 class Command(BaseCommand):
     help = (
-        "Give every scorecard a production model: train (fixed hyperparameters, no search) "
+        "Store the shipped scorecard declarations the database lacks, and give every "
+        "shipped scorecard a production model: train (fixed hyperparameters, no search) "
         "only those that have none yet. Real extracts are used when present, else a labelled "
         "synthetic demo sample."
     )
 
     def handle(self, *args, **options) -> None:
-        for key in SCORECARDS:
+        for declaration in ensure_shipped_declarations():
+            self.stdout.write(f"[{declaration.key}] stored declaration v{declaration.version}")
+        for key in SHIPPED:
             production = model_version_production(scorecard_key=key)
             if production:
                 self.stdout.write(f"[{key}] production model: {production.label}")

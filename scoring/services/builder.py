@@ -1,0 +1,224 @@
+"""The scorecard builder: a labelled CSV → a worker's profile and proposed declaration → the
+credit manager's review → a stored declaration, its training dataset and a training job.
+
+From the moment the declaration is stored, the scorecard is a product everywhere (see
+`applicants.scorecards`); its first model goes to production through the usual promotion.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+
+from applicants.scorecards import declaration_store, latest_declaration
+from creditportal.errors import ApplicationError, JobQueueUnavailable
+from ml.cleaning import CleaningError
+from ml.declaration import DeclarationError
+from ml.profiling import Profile, ProfileError, profile_csv, propose_declaration
+from scoring.jobs import lifecycle
+from scoring.models import ScorecardDraft, TrainingDataset, TrainingJob
+
+from .datasets import training_dataset_create
+from .training import training_job_create
+from .uploads import stored_name, upload_check, upload_sha256
+
+MANAGE_PERMISSION = "applicants.manage_scorecards"
+ROLES = ("input", "protected", "ignored", "id", "group", "target")
+
+
+def _require_manager(user) -> None:
+    if not user.has_perm(MANAGE_PERMISSION):
+        raise PermissionDenied("Only a credit manager can define scorecards.")
+
+
+def scorecard_draft_create(*, upload, by) -> ScorecardDraft:
+    """Store a labelled CSV and queue its profiling. The file's size and name are checked now;
+    what it holds is the worker's to read (a large file is not read in the request)."""
+    from scoring import tasks
+
+    _require_manager(by)
+    upload_check(upload, max_mb=settings.MAX_TRAINING_UPLOAD_MB)
+    draft = ScorecardDraft(
+        original_name=os.path.basename(upload.name)[:255],
+        sha256=upload_sha256(upload),
+        size_bytes=upload.size,
+        created_by=by,
+    )
+    draft.file.save(stored_name(upload.name), upload, save=False)
+    try:
+        with transaction.atomic(durable=True):
+            draft.save()
+    except Exception:
+        draft.file.delete(save=False)
+        raise
+    try:
+        lifecycle.queue(draft, tasks.profile_scorecard_draft)
+    except JobQueueUnavailable:
+        draft.file.delete(save=False)
+        raise
+    return draft
+
+
+def scorecard_draft_profile(*, draft_id: int) -> None:
+    """The worker's side: profile every column and propose a declaration."""
+    lifecycle.run(ScorecardDraft, draft_id, _profile, readable=(ProfileError, CleaningError))
+
+
+def _profile(draft: ScorecardDraft, token: str) -> None:
+    lifecycle.beat(ScorecardDraft, draft.pk, token, stage="profiling", progress=0.1)
+    with draft.file.open("rb") as handle:
+        profile = profile_csv(handle)
+    lifecycle.beat(ScorecardDraft, draft.pk, token, stage="proposing", progress=0.8)
+    proposal = propose_declaration(profile, key=_free_key(_stem(draft.original_name)))
+    lifecycle.finish(
+        ScorecardDraft,
+        draft.pk,
+        status=lifecycle.JobStatus.SUCCEEDED,
+        token=token,
+        stage="done",
+        progress=1.0,
+        profile=profile.to_dict(),
+        proposal=proposal,
+    )
+
+
+def _stem(name: str) -> str:
+    return os.path.splitext(os.path.basename(name))[0]
+
+
+def _free_key(stem: str) -> str:
+    """A scorecard key from the file's name that no scorecard has yet."""
+    base = "".join(c if c.isalnum() else "_" for c in stem.lower()).strip("_")[:48]
+    if not base or not base[0].isalpha():
+        base = f"scorecard_{base}".strip("_")
+    key, number = base, 2
+    while latest_declaration(key) is not None:
+        key, number = f"{base}_{number}", number + 1
+    return key
+
+
+def scorecard_draft_retarget(*, draft: ScorecardDraft, target: str, by) -> dict:
+    """Propose again with another column as the target (classes, their order and costs
+    follow from it); the manager's other edits start over from this proposal."""
+    _require_manager(by)
+    if draft.status != lifecycle.JobStatus.SUCCEEDED or not draft.profile:
+        raise ApplicationError("The file has not been profiled yet.")
+    columns = [c.get("name") for c in draft.profile.get("columns", [])]
+    if target not in columns:
+        raise ValidationError({"target": f"No column {target[:60]!r} in the file."})
+    try:
+        proposal = propose_declaration(
+            Profile.from_dict(draft.profile),
+            target=target,
+            key=draft.proposal.get("key"),
+            label=draft.proposal.get("label"),
+        )
+    except ProfileError as error:
+        raise ValidationError({"target": error.errors}) from None
+    ScorecardDraft.objects.filter(pk=draft.pk).update(proposal=proposal)
+    draft.proposal = proposal
+    return proposal
+
+
+def draft_document(draft: ScorecardDraft, edits: dict[str, Any] | None = None) -> dict:
+    """The proposal with the manager's edits applied (see `apply_edits`)."""
+    if not draft.proposal:
+        raise ApplicationError("The file has not been profiled yet.")
+    return apply_edits(draft.proposal, edits or {})
+
+
+def apply_edits(proposal: dict, edits: dict[str, Any]) -> dict:
+    """A declaration document from the proposal and the review page's edits.
+
+    `edits` may hold the scorecard's `key`, `label`, `description`, `currency`, `classes`
+    (values, best to worst), `bad` (values), `costs` (matrix) and, per column source,
+    `columns[source] = {"role", "label", "help", "unit", "min", "max", "never_reason"}`.
+    Validation is the declaration's own (`ml.declaration.load_declaration`), at save."""
+    document = copy.deepcopy(proposal)
+    for name in ("key", "label", "description", "currency", "product"):
+        if name in edits:
+            document[name] = edits[name]
+    columns = edits.get("columns") or {}
+    if columns:
+        _apply_column_edits(document, columns)
+    target = document.get("target") or {}
+    if "classes" in edits:
+        labels = {c["value"]: c.get("label", c["value"]) for c in target.get("classes", [])}
+        target["classes"] = [{"value": v, "label": labels.get(v, v)} for v in edits["classes"]]
+    if "bad" in edits:
+        target["bad"] = list(edits["bad"])
+    if "costs" in edits:
+        document.setdefault("costs", {})["matrix"] = edits["costs"]
+    return document
+
+
+def _apply_column_edits(document: dict, columns: dict[str, dict]) -> None:
+    fields = {f.get("source") or f["name"]: f for f in document.get("fields", [])}
+    spare = {f.get("source") or f["name"]: f for f in document.get("excluded_fields", [])}
+    ids = list(document.get("id_columns") or [])
+    kept = []
+    for source, field in {**fields, **spare}.items():
+        change = columns.get(source, {})
+        role = change.get("role") or ("input" if source in fields else "ignored")
+        if role not in ROLES:
+            raise ValidationError({"columns": f"Column {source!r}: unknown role {role!r}."})
+        for name in ("label", "help", "unit", "min", "max", "never_reason"):
+            if name in change:
+                field[name] = change[name]
+        if role in ("input", "protected"):
+            field["protected"] = role == "protected"
+            kept.append(field)
+            if source in ids:
+                ids.remove(source)
+        elif role in ("ignored", "id") and source not in ids:
+            ids.append(source)
+    document["fields"] = kept
+    document["id_columns"] = ids
+
+
+@transaction.atomic
+def scorecard_draft_save(*, draft: ScorecardDraft, document: dict, by):
+    """Store the reviewed declaration. Raises ValidationError listing every rule the
+    document breaks (nothing stored then)."""
+    _require_manager(by)
+    draft = ScorecardDraft.objects.select_for_update().get(pk=draft.pk)
+    if draft.status != lifecycle.JobStatus.SUCCEEDED:
+        raise ApplicationError("The file has not been profiled yet.")
+    try:
+        declaration = declaration_store(
+            document=document, user=by, note=f"Made with the builder from {draft.original_name}"
+        )
+    except DeclarationError as error:
+        raise ValidationError({"declaration": error.errors}) from None
+    draft.declaration = declaration
+    draft.save(update_fields=["declaration"])
+    return declaration
+
+
+def scorecard_draft_train(*, draft: ScorecardDraft, by, search: bool = True) -> TrainingJob:
+    """Make the draft's file the scorecard's training dataset and queue a training job."""
+    _require_manager(by)
+    if draft.declaration is None:
+        raise ApplicationError("Save the scorecard before training it.")
+    key = draft.declaration.key
+    dataset = draft.dataset
+    if dataset is None or dataset.scorecard != key:
+        with draft.file.open("rb") as handle:
+            upload = File(handle, name=draft.original_name)
+            dataset = training_dataset_create(scorecard_key=key, upload=upload, by=by)
+        ScorecardDraft.objects.filter(pk=draft.pk).update(dataset=dataset)
+        draft.dataset = dataset
+    if dataset.status != TrainingDataset.Status.READY:
+        raise ApplicationError(
+            "The training file is still being checked by a worker; train once it is ready."
+        )
+    job = training_job_create(scorecard_key=key, dataset=dataset, search=search, by=by)
+    ScorecardDraft.objects.filter(pk=draft.pk).update(training_job=job)
+    draft.training_job = job
+    return job

@@ -1,0 +1,285 @@
+"""The scorecard builder's pages (credit managers): the scorecards and their declaration
+versions, uploading a labelled file, the review of the proposed declaration, saving and
+training it."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from applicants import scorecards as registry
+from creditportal.errors import ApplicationError
+from creditportal.uploads import accepts_uploads
+from creditportal.views import error_text, form_add_errors, submits_jobs
+from scoring import selectors
+from scoring.forms import ScorecardDraftUploadForm
+from scoring.jobs import lifecycle
+from scoring.models import ScorecardDraft
+from scoring.services import builder
+
+MANAGE = "applicants.manage_scorecards"
+ROLE_LABELS = {
+    "input": "input",
+    "protected": "protected (fairness only)",
+    "ignored": "ignored",
+    "id": "identifier",
+}
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+def scorecard_list(request: HttpRequest) -> HttpResponse:
+    context = {
+        "products": selectors.scorecard_product_list(),
+        "drafts": selectors.scorecard_draft_list()[:20],
+        "upload_form": ScorecardDraftUploadForm(),
+    }
+    return render(request, "scoring/builder/scorecard_list.html", context)
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+def declaration_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    declaration = selectors.declaration_get(declaration_id=pk)
+    if request.GET.get("format") == "json":
+        response = JsonResponse(declaration.document, json_dumps_params={"indent": 2})
+        name = f"{declaration.key}-v{declaration.version}.json"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    context = {
+        "declaration": declaration,
+        "scorecard": registry.declaration_scorecard(declaration),
+        "document_json": json.dumps(declaration.document, indent=2, ensure_ascii=False),
+        "versions": selectors.declaration_versions(key=declaration.key),
+        "models": declaration.model_versions.order_by("-version")[:20],
+    }
+    return render(request, "scoring/builder/declaration_detail.html", context)
+
+
+@accepts_uploads("MAX_TRAINING_UPLOAD_MB")
+@login_required
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+@submits_jobs
+def draft_upload(request: HttpRequest) -> HttpResponse:
+    form = ScorecardDraftUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            draft = builder.scorecard_draft_create(
+                upload=form.cleaned_data["file"], by=request.user
+            )
+        except ValidationError as error:
+            form_add_errors(form, error)
+        else:
+            messages.success(request, f"Stored {draft.original_name}; a worker is profiling it.")
+            return redirect("scoring:scorecard_draft_detail", pk=draft.pk)
+    context = {
+        "products": selectors.scorecard_product_list(),
+        "drafts": selectors.scorecard_draft_list()[:20],
+        "upload_form": form,
+    }
+    return render(request, "scoring/builder/scorecard_list.html", context, status=400)
+
+
+def draft_progress(draft: ScorecardDraft) -> dict:
+    return {
+        "id": draft.pk,
+        "status": draft.status,
+        "status_label": draft.get_status_display(),
+        "waiting_note": lifecycle.waiting_note(draft),
+        "finished": draft.is_finished,
+        "percent": round(draft.progress * 100, 1),
+        "stage": draft.stage,
+        "error": draft.error,
+    }
+
+
+@login_required
+@require_GET
+@permission_required(MANAGE, raise_exception=True)
+def draft_progress_view(request: HttpRequest, pk: int) -> JsonResponse:
+    return JsonResponse(draft_progress(selectors.scorecard_draft_get(draft_id=pk)))
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = selectors.scorecard_draft_get(draft_id=pk)
+    if request.method == "POST":
+        return _review_post(request, draft)
+    document = draft.proposal if draft.proposal else None
+    return _render_draft(request, draft, document)
+
+
+def _render_draft(request, draft, document, *, errors=(), status=200) -> HttpResponse:
+    context = {
+        "draft": draft,
+        "progress": draft_progress(draft),
+        "errors": list(errors),
+        "review": _review_rows(draft, document) if document else None,
+        "document": document,
+        "role_labels": ROLE_LABELS,
+    }
+    return render(request, "scoring/builder/draft_detail.html", context, status=status)
+
+
+def _review_rows(draft: ScorecardDraft, document: dict) -> dict:
+    """What the review page shows: one row per column of the file with its role in the
+    document, and the target's classes with their costs."""
+    fields = {f.get("source") or f["name"]: f for f in document.get("fields", [])}
+    spare = {f.get("source") or f["name"]: f for f in document.get("excluded_fields", [])}
+    ids = set(document.get("id_columns") or [])
+    target = document.get("target") or {}
+    grouping = document.get("grouping") or {}
+    rows = []
+    for column in (draft.profile or {}).get("columns", []):
+        source = column.get("name")
+        field = fields.get(source) or spare.get(source) or {}
+        if source == target.get("source"):
+            role = "target"
+        elif grouping and source == grouping.get("source"):
+            role = "group"
+        elif source in fields:
+            role = "protected" if field.get("protected") else "input"
+        else:
+            role = "id" if source in ids and column.get("id_like") else "ignored"
+        rows.append({"source": source, "role": role, "field": field, "profile": column})
+    classes = [c["value"] for c in target.get("classes", [])]
+    matrix = (document.get("costs") or {}).get("matrix") or []
+    costs = [
+        {
+            "truth": truth,
+            "cells": [
+                {"predicted": predicted, "value": _cell(matrix, i, j), "name": f"cost_{i}_{j}"}
+                for j, predicted in enumerate(classes)
+            ],
+        }
+        for i, truth in enumerate(classes)
+    ]
+    return {
+        "rows": rows,
+        "classes": classes,
+        "bad": set(target.get("bad") or classes[-1:]),
+        "costs": costs,
+    }
+
+
+def _cell(matrix, i, j):
+    try:
+        return matrix[i][j]
+    except (IndexError, TypeError):
+        return ""
+
+
+def _number(text: str, what: str, errors: list[str]) -> float | None:
+    text = (text or "").strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        errors.append(f"{what}: enter a number (got {text[:40]!r}).")
+        return None
+    if not math.isfinite(value):
+        errors.append(f"{what}: enter a finite number.")
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def edits_from_post(post, document: dict, profile: dict) -> tuple[dict, list[str]]:
+    """The review form's fields as `builder.apply_edits` edits, with the errors of values
+    that are not even numbers (every other rule is the declaration's, checked at save)."""
+    errors: list[str] = []
+    edits: dict = {}
+    for name in ("key", "label", "description", "product", "currency"):
+        if name in post:
+            edits[name] = post.get(name, "").strip()
+    classes = [c.strip() for c in post.get("classes", "").split(",") if c.strip()]
+    if classes:
+        edits["classes"] = classes
+    if "bad" in post:
+        edits["bad"] = post.getlist("bad")
+    known = classes or [c["value"] for c in (document.get("target") or {}).get("classes", [])]
+    if any(key.startswith("cost_") for key in post):
+        matrix = []
+        for i, truth in enumerate(known):
+            row = []
+            for j, predicted in enumerate(known):
+                what = f"Cost of predicting {predicted!r} when the truth is {truth!r}"
+                value = _number(post.get(f"cost_{i}_{j}", ""), what, errors)
+                row.append(0 if value is None else value)
+            matrix.append(row)
+        edits["costs"] = matrix
+    columns = {}
+    for index, column in enumerate(profile.get("columns", [])):
+        prefix = f"col-{index}-"
+        if post.get(prefix + "source") != column.get("name"):
+            continue
+        change = {"role": post.get(prefix + "role", "")}
+        for name in ("label", "help", "unit"):
+            if prefix + name in post:
+                change[name] = post.get(prefix + name, "").strip()
+        for name in ("min", "max"):
+            if prefix + name in post:
+                what = f"Column {column.get('name')!r}, {name}"
+                change[name] = _number(post.get(prefix + name, ""), what, errors)
+        change["never_reason"] = post.get(prefix + "never_reason") == "on"
+        columns[column.get("name")] = change
+    if columns:
+        edits["columns"] = columns
+    return edits, errors
+
+
+def _review_post(request: HttpRequest, draft: ScorecardDraft) -> HttpResponse:
+    action = request.POST.get("action", "save")
+    if draft.declaration_id is not None:
+        messages.info(request, "This draft is already saved; edit the scorecard from its page.")
+        return redirect("scoring:scorecard_draft_detail", pk=draft.pk)
+    try:
+        base = builder.draft_document(draft)
+        if action == "retarget":
+            base = builder.scorecard_draft_retarget(
+                draft=draft, target=request.POST.get("target", ""), by=request.user
+            )
+            return _render_draft(request, draft, base)
+        edits, errors = edits_from_post(request.POST, base, draft.profile or {})
+        document = builder.apply_edits(base, edits)
+    except (ApplicationError, ValidationError) as error:
+        return _render_draft(request, draft, draft.proposal, errors=[error_text(error)], status=400)
+    if errors:
+        return _render_draft(request, draft, document, errors=errors, status=400)
+    try:
+        declaration = builder.scorecard_draft_save(draft=draft, document=document, by=request.user)
+    except ValidationError as error:
+        problems = error.message_dict.get("declaration") or error.messages
+        return _render_draft(request, draft, document, errors=problems, status=400)
+    except ApplicationError as error:
+        return _render_draft(request, draft, document, errors=[error.message], status=400)
+    messages.success(
+        request, f"Saved {declaration}. Train its first model to put it in production."
+    )
+    return redirect("scoring:scorecard_draft_detail", pk=draft.pk)
+
+
+@login_required
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+@submits_jobs
+def draft_train(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = selectors.scorecard_draft_get(draft_id=pk)
+    try:
+        job = builder.scorecard_draft_train(
+            draft=draft, by=request.user, search=request.POST.get("search") == "on"
+        )
+    except (ApplicationError, ValidationError) as error:
+        messages.error(request, error_text(error))
+        return redirect("scoring:scorecard_draft_detail", pk=draft.pk)
+    messages.success(request, f"Training of {job.scorecard} queued.")
+    return redirect("scoring:training_job_detail", pk=job.pk)
