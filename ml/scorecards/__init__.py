@@ -9,7 +9,7 @@ plugs in a function that `get_scorecard` asks first, so `ml/` never imports Djan
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
 
 from ml.declaration import load_declaration
@@ -28,17 +28,49 @@ def _load_shipped() -> dict[str, Scorecard]:
 
 
 SHIPPED: dict[str, Scorecard] = _load_shipped()
-# The scorecards known without a resolver (the shipped ones); kept for existing callers.
-SCORECARDS: dict[str, Scorecard] = SHIPPED
 
+Catalogue = Callable[[], "Mapping[str, Scorecard] | None"]
 _resolver: Resolver | None = None
+_catalogue: Catalogue | None = None
 
 
-def set_resolver(resolver: Resolver | None) -> None:
-    """Make `get_scorecard` ask `resolver(key)` first (None: it knows no such key);
+def set_resolver(resolver: Resolver | None, *, catalogue: Catalogue | None = None) -> None:
+    """Make `get_scorecard` ask `resolver(key)` first (None: it knows no such key) and
+    `SCORECARDS` list `catalogue()` (None: nothing stored yet, the shipped ones stand in);
     `set_resolver(None)` goes back to the shipped scorecards only."""
-    global _resolver
-    _resolver = resolver
+    global _resolver, _catalogue
+    _resolver, _catalogue = resolver, catalogue
+
+
+def _current() -> Mapping[str, Scorecard]:
+    if _catalogue is not None:
+        found = _catalogue()
+        if found is not None:
+            return found
+    return SHIPPED
+
+
+class _Scorecards(Mapping):
+    """Every scorecard by key, as the resolver's catalogue has it now (a scorecard stored
+    while the process runs appears at once), else the shipped ones."""
+
+    def __getitem__(self, key: str) -> Scorecard:
+        return _current()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(_current()))
+
+    def __len__(self) -> int:
+        return len(_current())
+
+    def __contains__(self, key: object) -> bool:
+        return key in _current()
+
+    def __repr__(self) -> str:
+        return f"SCORECARDS({list(_current())})"
+
+
+SCORECARDS: Mapping[str, Scorecard] = _Scorecards()
 
 
 def get_scorecard(key: str) -> Scorecard:
@@ -50,7 +82,7 @@ def get_scorecard(key: str) -> Scorecard:
     try:
         return SHIPPED[key]
     except KeyError:
-        known = ", ".join(SHIPPED)
+        known = ", ".join(SCORECARDS)
         raise KeyError(f"Unknown scorecard {key!r}; known scorecards: {known}.") from None
 
 
