@@ -761,10 +761,11 @@ def _flag_identifiers(column: ColumnProfile, present: pd.Series) -> None:
     if column.kind == "integer" and column.unique_per_row and column.minimum is not None:
         sequence = column.maximum - column.minimum + 1 <= 1.5 * column.rows
     textual = column.kind in ("categorical", "text")
+    free_text = column.excluded.startswith("free text")
     if personal and (textual or column.unique_per_row):
         column.id_like = True
         column.excluded = "personal data (a name or an identifier): not an input"
-    elif column.unique_per_row and (named_id or textual or sequence):
+    elif column.unique_per_row and (named_id or sequence or textual and not free_text):
         column.id_like, column.kind = True, "id"
         column.excluded = "unique on every row: an id"
     elif named_id and (textual or column.kind == "integer") and column.distinct > MAX_CHOICES:
@@ -817,11 +818,11 @@ def _target_score(column: ColumnProfile, last_position: int) -> float:
         return 0.0
     if column.kind not in ("categorical", "boolean", "integer") or column.distinct > MAX_CLASSES:
         return 0.0
-    if column.distinct < 2 or column.missing_share > 0.2:
-        return 0.0
-    if _SERIES.match(column.name):
+    if column.missing_share > 0.2 or _SERIES.match(column.name):
         return 0.0
     words = set(_words(column.name))
+    if column.distinct < 2 and not words & TARGET_WORDS:
+        return 0.0
     score = 1.0
     if words & TARGET_WORDS:
         score += 10.0
@@ -831,6 +832,8 @@ def _target_score(column: ColumnProfile, last_position: int) -> float:
         score += 2.0
     if column.distinct == 2:
         score += 1.0
+    if column.distinct < 2:  # an outcome of one class: found, so that it is refused by name
+        score -= 1.5
     return score
 
 
