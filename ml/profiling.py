@@ -1053,7 +1053,7 @@ def propose(
             id_columns.append(column.header)
             notes.append(f"{column.header}: leakage suspect (ROC-AUC {auc:.3f}), ignored.")
             continue
-        spec = _field(column)
+        spec = field_spec(column)
         roles[column.header] = {
             "role": "protected" if spec["protected"] else "input",
             "reason": "a protected characteristic: used by the fairness report only, never "
@@ -1123,7 +1123,8 @@ def _choice_label(value: str) -> str:
     return text if text.isupper() and len(text) <= 4 else text.lower() if text else value
 
 
-def _field(column: ColumnProfile) -> dict[str, Any]:
+def field_spec(column: ColumnProfile) -> dict[str, Any]:
+    """The proposed field (format 1) for one column, as if it were an input."""
     words = set(_words(column.name))
     protected = bool(words & PROTECTED_WORDS) or column.name in PROTECTED_NAMES
     kind = column.kind

@@ -24,6 +24,9 @@ class ScorecardDraft(Job):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    requested_target = models.CharField(
+        max_length=255, blank=True, help_text="The outcome column the manager chose, if any."
+    )
     stage = models.CharField(max_length=32, blank=True)
     progress = models.FloatField(default=0.0)
     profile = models.JSONField(default=dict, blank=True, help_text="What each column holds.")

@@ -20,7 +20,7 @@ from applicants.scorecards import declaration_store, latest_declaration
 from creditportal.errors import ApplicationError, JobQueueUnavailable
 from ml.cleaning import CleaningError
 from ml.declaration import DeclarationError
-from ml.profiling import Profile, ProfileError, profile_csv, propose_declaration
+from ml.profiling import ProfileError, field_spec, profile_csv, propose
 from scoring.jobs import lifecycle
 from scoring.models import ScorecardDraft, TrainingDataset, TrainingJob
 
@@ -30,6 +30,7 @@ from .uploads import stored_name, upload_check, upload_sha256
 
 MANAGE_PERMISSION = "applicants.manage_scorecards"
 ROLES = ("input", "protected", "ignored", "id", "group", "target")
+INPUT_KINDS = ("integer", "numeric", "categorical", "boolean", "multi_categorical")
 
 
 def _require_manager(user) -> None:
@@ -73,9 +74,25 @@ def scorecard_draft_profile(*, draft_id: int) -> None:
 def _profile(draft: ScorecardDraft, token: str) -> None:
     lifecycle.beat(ScorecardDraft, draft.pk, token, stage="profiling", progress=0.1)
     with draft.file.open("rb") as handle:
-        profile = profile_csv(handle)
+        profile = profile_csv(
+            handle, name=draft.original_name, max_columns=settings.UPLOAD_MAX_COLUMNS
+        )
     lifecycle.beat(ScorecardDraft, draft.pk, token, stage="proposing", progress=0.8)
-    proposal = propose_declaration(profile, key=_free_key(_stem(draft.original_name)))
+    proposal = propose(
+        profile,
+        target=draft.requested_target or None,
+        key=_free_key(_stem(draft.original_name)),
+    )
+    used = {f.get("source") for f in proposal.declaration["fields"]}
+    stored = profile.to_dict()
+    stored["roles"] = proposal.roles
+    stored["notes"] = proposal.notes
+    # A field for each column the proposal left out, should the manager make it an input.
+    stored["spare_fields"] = {
+        column.header: field_spec(column)
+        for column in profile.columns
+        if column.header not in used and column.kind in INPUT_KINDS
+    }
     lifecycle.finish(
         ScorecardDraft,
         draft.pk,
@@ -83,8 +100,8 @@ def _profile(draft: ScorecardDraft, token: str) -> None:
         token=token,
         stage="done",
         progress=1.0,
-        profile=profile.to_dict(),
-        proposal=proposal,
+        profile=stored,
+        proposal=proposal.declaration,
     )
 
 
@@ -103,37 +120,36 @@ def _free_key(stem: str) -> str:
     return key
 
 
-def scorecard_draft_retarget(*, draft: ScorecardDraft, target: str, by) -> dict:
-    """Propose again with another column as the target (classes, their order and costs
-    follow from it); the manager's other edits start over from this proposal."""
+def scorecard_draft_retarget(*, draft: ScorecardDraft, target: str, by) -> ScorecardDraft:
+    """Profile the same file again with another column as the outcome (its classes, their
+    order and the costs follow from it): a new draft, so each proposal keeps its own record."""
+    from scoring import tasks
+
     _require_manager(by)
-    if draft.status != lifecycle.JobStatus.SUCCEEDED or not draft.profile:
-        raise ApplicationError("The file has not been profiled yet.")
-    columns = [c.get("name") for c in draft.profile.get("columns", [])]
+    columns = [c.get("header") for c in (draft.profile or {}).get("columns", [])]
     if target not in columns:
         raise ValidationError({"target": f"No column {target[:60]!r} in the file."})
-    try:
-        proposal = propose_declaration(
-            Profile.from_dict(draft.profile),
-            target=target,
-            key=draft.proposal.get("key"),
-            label=draft.proposal.get("label"),
-        )
-    except ProfileError as error:
-        raise ValidationError({"target": error.errors}) from None
-    ScorecardDraft.objects.filter(pk=draft.pk).update(proposal=proposal)
-    draft.proposal = proposal
-    return proposal
+    again = ScorecardDraft.objects.create(
+        file=draft.file.name,
+        original_name=draft.original_name,
+        sha256=draft.sha256,
+        size_bytes=draft.size_bytes,
+        created_by=by,
+        requested_target=target,
+    )
+    lifecycle.queue(again, tasks.profile_scorecard_draft)
+    return again
 
 
 def draft_document(draft: ScorecardDraft, edits: dict[str, Any] | None = None) -> dict:
     """The proposal with the manager's edits applied (see `apply_edits`)."""
     if not draft.proposal:
         raise ApplicationError("The file has not been profiled yet.")
-    return apply_edits(draft.proposal, edits or {})
+    spare = (draft.profile or {}).get("spare_fields") or {}
+    return apply_edits(draft.proposal, edits or {}, spare=spare)
 
 
-def apply_edits(proposal: dict, edits: dict[str, Any]) -> dict:
+def apply_edits(proposal: dict, edits: dict[str, Any], *, spare: dict | None = None) -> dict:
     """A declaration document from the proposal and the review page's edits.
 
     `edits` may hold the scorecard's `key`, `label`, `description`, `currency`, `classes`
@@ -146,7 +162,7 @@ def apply_edits(proposal: dict, edits: dict[str, Any]) -> dict:
             document[name] = edits[name]
     columns = edits.get("columns") or {}
     if columns:
-        _apply_column_edits(document, columns)
+        _apply_column_edits(document, columns, spare or {})
     target = document.get("target") or {}
     if "classes" in edits:
         labels = {c["value"]: c.get("label", c["value"]) for c in target.get("classes", [])}
@@ -158,9 +174,9 @@ def apply_edits(proposal: dict, edits: dict[str, Any]) -> dict:
     return document
 
 
-def _apply_column_edits(document: dict, columns: dict[str, dict]) -> None:
+def _apply_column_edits(document: dict, columns: dict[str, dict], spare: dict) -> None:
     fields = {f.get("source") or f["name"]: f for f in document.get("fields", [])}
-    spare = {f.get("source") or f["name"]: f for f in document.get("excluded_fields", [])}
+    spare = {source: copy.deepcopy(f) for source, f in spare.items() if source not in fields}
     ids = list(document.get("id_columns") or [])
     kept = []
     for source, field in {**fields, **spare}.items():

@@ -18,6 +18,7 @@ from applicants import scorecards as registry
 from creditportal.errors import ApplicationError
 from creditportal.uploads import accepts_uploads
 from creditportal.views import error_text, form_add_errors, submits_jobs
+from ml.schema import format_number
 from scoring import selectors
 from scoring.forms import ScorecardDraftUploadForm
 from scoring.jobs import lifecycle
@@ -110,6 +111,7 @@ def draft_progress_view(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 @permission_required(MANAGE, raise_exception=True)
+@submits_jobs  # choosing another outcome column profiles the file again (a job)
 def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     draft = selectors.scorecard_draft_get(draft_id=pk)
     if request.method == "POST":
@@ -134,13 +136,14 @@ def _review_rows(draft: ScorecardDraft, document: dict) -> dict:
     """What the review page shows: one row per column of the file with its role in the
     document, and the target's classes with their costs."""
     fields = {f.get("source") or f["name"]: f for f in document.get("fields", [])}
-    spare = {f.get("source") or f["name"]: f for f in document.get("excluded_fields", [])}
+    spare = (draft.profile or {}).get("spare_fields") or {}
+    reasons = (draft.profile or {}).get("roles") or {}
     ids = set(document.get("id_columns") or [])
     target = document.get("target") or {}
     grouping = document.get("grouping") or {}
     rows = []
     for column in (draft.profile or {}).get("columns", []):
-        source = column.get("name")
+        source = column.get("header")
         field = fields.get(source) or spare.get(source) or {}
         if source == target.get("source"):
             role = "target"
@@ -150,7 +153,18 @@ def _review_rows(draft: ScorecardDraft, document: dict) -> dict:
             role = "protected" if field.get("protected") else "input"
         else:
             role = "id" if source in ids and column.get("id_like") else "ignored"
-        rows.append({"source": source, "role": role, "field": field, "profile": column})
+        why = reasons.get(source) or {}
+        rows.append(
+            {
+                "source": source,
+                "role": role,
+                "field": field,
+                "profile": column,
+                "summary": column_summary(column),
+                "reason": why.get("reason", "") if role not in ("input", "target") else "",
+                "leakage": why.get("leakage_roc_auc"),
+            }
+        )
     classes = [c["value"] for c in target.get("classes", [])]
     matrix = (document.get("costs") or {}).get("matrix") or []
     costs = [
@@ -169,6 +183,24 @@ def _review_rows(draft: ScorecardDraft, document: dict) -> dict:
         "bad": set(target.get("bad") or classes[-1:]),
         "costs": costs,
     }
+
+
+def column_summary(column: dict) -> str:
+    """What a column holds, in a few words: "numbers 0 to 34", "3 choices", "2 % missing"."""
+    parts = []
+    kind = column.get("kind", "")
+    if kind in ("integer", "numeric") and column.get("minimum") is not None:
+        low, high = column["minimum"], column["maximum"]
+        parts.append(f"numbers from {format_number(low)} to {format_number(high)}")
+    elif kind in ("categorical", "boolean", "multi_categorical"):
+        top = ", ".join(str(value) for value, _ in (column.get("top") or [])[:4])
+        parts.append(f"{column.get('distinct', 0):,} values" + (f" ({top}…)" if top else ""))
+    else:
+        parts.append(kind or "text")
+    share = column.get("missing_share") or 0
+    if share:
+        parts.append(f"{share:.0%} missing" if share >= 0.01 else "under 1% missing")
+    return "; ".join(parts)
 
 
 def _cell(matrix, i, j):
@@ -220,7 +252,7 @@ def edits_from_post(post, document: dict, profile: dict) -> tuple[dict, list[str
     columns = {}
     for index, column in enumerate(profile.get("columns", [])):
         prefix = f"col-{index}-"
-        if post.get(prefix + "source") != column.get("name"):
+        if post.get(prefix + "source") != column.get("header"):
             continue
         change = {"role": post.get(prefix + "role", "")}
         for name in ("label", "help", "unit"):
@@ -228,10 +260,10 @@ def edits_from_post(post, document: dict, profile: dict) -> tuple[dict, list[str
                 change[name] = post.get(prefix + name, "").strip()
         for name in ("min", "max"):
             if prefix + name in post:
-                what = f"Column {column.get('name')!r}, {name}"
+                what = f"Column {column.get('header')!r}, {name}"
                 change[name] = _number(post.get(prefix + name, ""), what, errors)
         change["never_reason"] = post.get(prefix + "never_reason") == "on"
-        columns[column.get("name")] = change
+        columns[column.get("header")] = change
     if columns:
         edits["columns"] = columns
     return edits, errors
@@ -245,10 +277,7 @@ def _review_post(request: HttpRequest, draft: ScorecardDraft) -> HttpResponse:
     try:
         base = builder.draft_document(draft)
         if action == "retarget":
-            base = builder.scorecard_draft_retarget(
-                draft=draft, target=request.POST.get("target", ""), by=request.user
-            )
-            return _render_draft(request, draft, base)
+            return _retarget(request, draft)
         edits, errors = edits_from_post(request.POST, base, draft.profile or {})
         document = builder.apply_edits(base, edits)
     except (ApplicationError, ValidationError) as error:
@@ -266,6 +295,16 @@ def _review_post(request: HttpRequest, draft: ScorecardDraft) -> HttpResponse:
         request, f"Saved {declaration}. Train its first model to put it in production."
     )
     return redirect("scoring:scorecard_draft_detail", pk=draft.pk)
+
+
+def _retarget(request: HttpRequest, draft: ScorecardDraft) -> HttpResponse:
+    again = builder.scorecard_draft_retarget(
+        draft=draft, target=request.POST.get("target", ""), by=request.user
+    )
+    messages.success(
+        request, f"Reading the file again with {again.requested_target} as the outcome."
+    )
+    return redirect("scoring:scorecard_draft_detail", pk=again.pk)
 
 
 @login_required
