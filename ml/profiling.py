@@ -1151,7 +1151,8 @@ def field_spec(column: ColumnProfile) -> dict[str, Any]:
         "min": column.proposed_min if number else None,
         "max": column.proposed_max if number else None,
         "choices": choices,
-        "required": column.missing == 0,
+        # A protected value is for the fairness report only: never needed to score.
+        "required": column.missing == 0 and not protected,
         "protected": protected,
         "never_reason": "age" in words and not protected,
         "on_invalid": "missing",

@@ -203,8 +203,8 @@ def scorecard_draft_save(*, draft: ScorecardDraft, document: dict, by):
     """Store the reviewed declaration. Raises ValidationError listing every rule the
     document breaks (nothing stored then)."""
     _require_manager(by)
-    draft = ScorecardDraft.objects.select_for_update().get(pk=draft.pk)
-    if draft.status != lifecycle.JobStatus.SUCCEEDED:
+    locked = ScorecardDraft.objects.select_for_update().get(pk=draft.pk)
+    if locked.status != lifecycle.JobStatus.SUCCEEDED:
         raise ApplicationError("The file has not been profiled yet.")
     try:
         declaration = declaration_store(
@@ -212,8 +212,8 @@ def scorecard_draft_save(*, draft: ScorecardDraft, document: dict, by):
         )
     except DeclarationError as error:
         raise ValidationError({"declaration": error.errors}) from None
-    draft.declaration = declaration
-    draft.save(update_fields=["declaration"])
+    locked.declaration = draft.declaration = declaration
+    locked.save(update_fields=["declaration"])
     return declaration
 
 

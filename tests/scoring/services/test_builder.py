@@ -124,7 +124,7 @@ def test_from_a_lender_file_to_scored_applicants_with_no_code(
         "MonthlyIncomeSEK": 4_000,
         "YearsEmployed": 2,
         "HomeStatus": "Tenant",
-        **{f"LateDays_M{m}": 12 for m in range(1, 7)},
+        **{f"LateDays_M{m}": 4 for m in range(1, 7)},
     }
     scorecard = get_scorecard("sek_personal_loan")
     named = {scorecard.field(source).name: value for source, value in inputs.items()}
