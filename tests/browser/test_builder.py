@@ -8,7 +8,7 @@ from scoring.models import ModelVersion, ScorecardDraft, TrainingJob
 from tests.browser.conftest import fits_width
 from tests.scoring.lenderkit import lender_csv
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.celery]
 
 
 def login(page, live_server, user) -> None:
@@ -65,6 +65,6 @@ def test_manager_builds_a_scorecard_from_a_lender_file(
     page.wait_for_load_state()
     assert ModelVersion.objects.get(scorecard="personal_loan").status == "production"
 
-    page.goto(f"{live_server.url}/scoring/scorecards/")
+    page.goto(f"{live_server.url}/scorecards/")
     assert page.is_visible("text=Personal loan")
     screenshot(page, "builder-scorecards")
