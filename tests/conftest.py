@@ -181,26 +181,24 @@ def _fresh_permissions_memo():
     forget_known_permissions()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _scorecards_without_database_access():
-    """A test that may not touch the database reads the shipped declarations, as a process
-    whose database is not set up does (pytest-django blocks the query with RuntimeError)."""
+def _resolve_without_database(key):
+    try:
+        return scorecards.resolve(key)
+    except RuntimeError:  # pytest-django: "Database access not allowed"
+        return None
 
-    def resolve(key):
-        try:
-            return scorecards.resolve(key)
-        except RuntimeError:
-            return None
 
-    def catalogue():
-        try:
-            return scorecards.catalogue()
-        except RuntimeError:
-            return None
+def _catalogue_without_database():
+    try:
+        return scorecards.catalogue()
+    except RuntimeError:
+        return None
 
-    set_resolver(resolve, catalogue=catalogue)
-    yield
-    set_resolver(scorecards.resolve, catalogue=scorecards.catalogue)
+
+# A test (or a module being collected) that may not touch the database reads the shipped
+# declarations, as a process whose database is not set up does. Set at import, before any
+# test module is collected.
+set_resolver(_resolve_without_database, catalogue=_catalogue_without_database)
 
 
 @pytest.fixture(autouse=True)

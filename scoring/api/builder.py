@@ -39,7 +39,9 @@ MANAGE = "applicants.manage_scorecards"
 
 class DeclarationSerializer(serializers.ModelSerializer):
     document = AnyObjectField(read_only=True)
-    created_by = UserSummarySerializer(read_only=True)
+    created_by = UserSummarySerializer(
+        read_only=True, allow_null=True, help_text="Empty for the shipped declarations."
+    )
 
     class Meta:
         model = ScorecardDeclaration
