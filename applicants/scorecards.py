@@ -50,6 +50,29 @@ def model_signature(scorecard: Scorecard) -> tuple:
     return fields, tuple(scorecard.classes), scorecard.target, derived
 
 
+def signature_differences(old: Scorecard, new: Scorecard) -> list[str]:
+    """What a model trained on `old` would not read the same way in `new`, in words."""
+    changes = []
+    old_fields, new_fields = old.fields_by_name, new.fields_by_name
+    for name in old_fields.keys() - new_fields.keys():
+        changes.append(f"field {name!r} removed")
+    for name in new_fields.keys() - old_fields.keys():
+        changes.append(f"field {name!r} added")
+    for name in old_fields.keys() & new_fields.keys():
+        a, b = old_fields[name], new_fields[name]
+        if a.kind != b.kind:
+            changes.append(f"field {name!r}: kind {a.kind} changed to {b.kind}")
+        if a.choice_values != b.choice_values:
+            changes.append(f"field {name!r}: its choices changed")
+        if a.protected != b.protected:
+            changes.append(f"field {name!r}: {'now' if b.protected else 'no longer'} protected")
+    if old.classes != new.classes or old.target != new.target:
+        changes.append("the outcome or its classes changed")
+    if model_signature(old)[3] != model_signature(new)[3]:
+        changes.append("the derived features changed")
+    return sorted(changes)
+
+
 # --- the per-process view -----------------------------------------------------------------
 
 
@@ -226,6 +249,18 @@ def declaration_activate(declaration: ScorecardDeclaration) -> None:
         product.save(update_fields=["declaration", "updated_at"])
     transaction.on_commit(forget)
     forget()
+
+
+def declaration_waits_for(declaration: ScorecardDeclaration) -> list[str]:
+    """Why a stored version is not used yet: what it changes that the production model
+    reads (it is used once a model trained on it is promoted); empty when it is in use."""
+    product = ScorecardProduct.objects.select_related("declaration").filter(key=declaration.key)
+    product = product.first()
+    if product is None or product.declaration_id == declaration.id:
+        return []
+    return signature_differences(
+        declaration_scorecard(product.declaration), declaration_scorecard(declaration)
+    ) or ["a newer version is in use"]
 
 
 def product_set_enabled(*, key: str, enabled: bool) -> None:

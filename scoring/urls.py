@@ -34,6 +34,11 @@ urlpatterns = [
         builder.declaration_detail,
         name="declaration_detail",
     ),
+    path(
+        "scorecards/declarations/<int:pk>/edit/",
+        builder.declaration_edit,
+        name="declaration_edit",
+    ),
     path("scorecards/drafts/<int:pk>/", builder.draft_detail, name="scorecard_draft_detail"),
     path(
         "scorecards/drafts/<int:pk>/progress/",

@@ -22,7 +22,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from applicants.models import ScorecardDeclaration
-from applicants.scorecards import declaration_store
+from applicants.scorecards import declaration_store, declaration_waits_for
 from creditportal.api.base import SubmitsJobs, paginated_response
 from creditportal.api.parsers import JSONParser
 from creditportal.api.serializers import AnyObjectField, InputSerializer, UserSummarySerializer
@@ -43,10 +43,28 @@ class DeclarationSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True, help_text="Empty for the shipped declarations."
     )
 
+    waits_for = serializers.SerializerMethodField(
+        help_text="Why this version is not used yet (it changes what the production model "
+        "reads: used once a model trained on it is promoted); empty when it is in use."
+    )
+
     class Meta:
         model = ScorecardDeclaration
-        fields = ["id", "key", "version", "document", "sha256", "note", "created_by", "created_at"]
+        fields = [
+            "id",
+            "key",
+            "version",
+            "document",
+            "sha256",
+            "note",
+            "created_by",
+            "created_at",
+            "waits_for",
+        ]
         read_only_fields = fields
+
+    def get_waits_for(self, declaration) -> list[str]:
+        return declaration_waits_for(declaration)
 
 
 class DeclarationInputSerializer(InputSerializer):

@@ -181,7 +181,8 @@ def _apply_column_edits(document: dict, columns: dict[str, dict], spare: dict) -
     kept = []
     for source, field in {**fields, **spare}.items():
         change = columns.get(source, {})
-        role = change.get("role") or ("input" if source in fields else "ignored")
+        current = ("protected" if field.get("protected") else "input") if source in fields else ""
+        role = change.get("role") or current or "ignored"
         if role not in ROLES:
             raise ValidationError({"columns": f"Column {source!r}: unknown role {role!r}."})
         for name in ("label", "help", "unit", "min", "max", "never_reason"):
@@ -238,3 +239,21 @@ def scorecard_draft_train(*, draft: ScorecardDraft, by, search: bool = True) -> 
     ScorecardDraft.objects.filter(pk=draft.pk).update(training_job=job)
     draft.training_job = job
     return job
+
+
+def declaration_edit(*, declaration, edits: dict[str, Any], by, note: str = ""):
+    """Store the next version of a scorecard from one of its versions and the edit page's
+    changes (`apply_edits`). Raises ValidationError listing every rule broken. A change of
+    words, ranges or costs is used at once; one that changes what the production model
+    reads waits for a model trained on it (`applicants.scorecards.declaration_waits_for`)."""
+    _require_manager(by)
+    document = apply_edits(declaration.document, edits)
+    try:
+        return declaration_store(
+            document=document,
+            user=by,
+            note=note or f"Edited from v{declaration.version}",
+            key=declaration.key,
+        )
+    except DeclarationError as error:
+        raise ValidationError({"declaration": error.errors}) from None

@@ -4,6 +4,7 @@ training it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 
@@ -60,6 +61,7 @@ def declaration_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "document_json": json.dumps(declaration.document, indent=2, ensure_ascii=False),
         "versions": selectors.declaration_versions(key=declaration.key),
         "models": declaration.model_versions.order_by("-version")[:20],
+        "waits_for": registry.declaration_waits_for(declaration),
     }
     return render(request, "scoring/builder/declaration_detail.html", context)
 
@@ -322,3 +324,68 @@ def draft_train(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("scoring:scorecard_draft_detail", pk=draft.pk)
     messages.success(request, f"Training of {job.scorecard} queued.")
     return redirect("scoring:training_job_detail", pk=job.pk)
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+def declaration_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Words, help, units, plausible ranges, never-a-reason and costs of a scorecard: a new
+    version, used at once (what the model reads does not change)."""
+    declaration = selectors.declaration_get(declaration_id=pk)
+    document = declaration.document
+    columns = {"columns": [{"header": f.get("source") or f["name"]} for f in document["fields"]]}
+    errors: list[str] = []
+    if request.method == "POST":
+        edits, errors = edits_from_post(request.POST, document, columns)
+        edits.pop("key", None)
+        if not errors:
+            try:
+                stored = builder.declaration_edit(
+                    declaration=declaration, edits=edits, by=request.user
+                )
+            except ValidationError as error:
+                errors = error.message_dict.get("declaration") or error.messages
+            else:
+                waits = registry.declaration_waits_for(stored)
+                if stored.pk == declaration.pk:
+                    messages.info(request, "Nothing changed.")
+                elif waits:
+                    messages.warning(
+                        request,
+                        f"Stored v{stored.version}; it is used once a model trained on it is "
+                        f"promoted ({'; '.join(waits)}).",
+                    )
+                else:
+                    messages.success(request, f"Stored v{stored.version}; in use now.")
+                return redirect("scoring:declaration_detail", pk=stored.pk)
+        with contextlib.suppress(ValidationError):  # show what was typed, beside the errors
+            document = builder.apply_edits(document, edits)
+    rows = [
+        {"index": index, "field": field, "source": field.get("source") or field["name"]}
+        for index, field in enumerate(document["fields"])
+    ]
+    target = document.get("target") or {}
+    classes = [c["value"] for c in target.get("classes", [])]
+    matrix = (document.get("costs") or {}).get("matrix") or []
+    costs = [
+        {
+            "truth": truth,
+            "cells": [
+                {"predicted": p, "value": _cell(matrix, i, j), "name": f"cost_{i}_{j}"}
+                for j, p in enumerate(classes)
+            ],
+        }
+        for i, truth in enumerate(classes)
+    ]
+    context = {
+        "declaration": declaration,
+        "document": document,
+        "rows": rows,
+        "classes": classes,
+        "bad": set(target.get("bad") or classes[-1:]),
+        "costs": costs,
+        "errors": errors,
+    }
+    return render(
+        request, "scoring/builder/declaration_edit.html", context, status=400 if errors else 200
+    )

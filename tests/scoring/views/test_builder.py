@@ -108,3 +108,45 @@ def test_choosing_another_outcome_column_profiles_the_file_again(manager_client,
     builder.scorecard_draft_profile(draft_id=again.pk)
     again.refresh_from_db()
     assert again.proposal["target"]["source"] == "HomeStatus"
+
+
+def test_editing_the_words_of_a_scorecard_stores_a_version_in_use_at_once(manager_client, db):
+    from applicants.scorecards import ensure_shipped_declarations
+    from ml.scorecards import get_scorecard
+
+    declaration = next(d for d in ensure_shipped_declarations() if d.key == "german_credit")
+    fields = declaration.document["fields"]
+    data = {"label": "Consumer loan", "description": "Loans to households."}
+    for index, field in enumerate(fields):
+        data[f"col-{index}-source"] = field["source"]
+        data[f"col-{index}-role"] = "protected" if field["protected"] else "input"
+        data[f"col-{index}-label"] = field["label"]
+    data["col-0-label"] = "Current account"
+
+    response = manager_client.post(f"/scorecards/declarations/{declaration.pk}/edit/", data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert get_scorecard("german_credit").fields[0].label == "Current account"
+    assert get_scorecard("german_credit").description == "Loans to households."
+    page = manager_client.get(response["Location"]).content.decode()
+    assert "in use now" in page or "yes" in page
+
+
+def test_an_edit_changing_what_the_model_reads_waits_for_its_model(manager_client, db):
+    from applicants.scorecards import ensure_shipped_declarations
+    from ml.scorecards import get_scorecard
+
+    declaration = next(d for d in ensure_shipped_declarations() if d.key == "german_credit")
+    fields = declaration.document["fields"]
+    data = {}
+    for index, field in enumerate(fields):
+        data[f"col-{index}-source"] = field["source"]
+        data[f"col-{index}-role"] = "protected" if field["protected"] else "input"
+    data["col-0-role"] = "ignored"
+
+    response = manager_client.post(f"/scorecards/declarations/{declaration.pk}/edit/", data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    page = manager_client.get(response["Location"]).content.decode()
+    assert "removed" in page
+    assert fields[0]["name"] in get_scorecard("german_credit").field_names
