@@ -338,8 +338,7 @@ class _Tally:
 
 
 def _missing_mask(tokens: pd.Index) -> np.ndarray:
-    lowered = pd.Index(tokens, dtype=object).str.strip().str.lower()
-    return np.asarray(lowered.isin(list(MISSING_TOKENS)), dtype=bool)
+    return np.array([t.strip().lower() in MISSING_TOKENS for t in tokens.tolist()], dtype=bool)
 
 
 def profile_csv(
@@ -424,6 +423,12 @@ def profile_csv(
 
 
 def _tally(tally: _Tally, values: pd.Series) -> None:
+    if tally.counts is None and not tally.unique:
+        # many values, repeats seen: only the missing ones are still counted, and a
+        # missing token is short
+        short = values[values.str.len() <= 6]
+        tally.missing += int(_missing_mask(pd.Index(short)).sum())
+        return
     counts = values.value_counts(sort=False)
     tokens = counts.index
     missing = _missing_mask(tokens)
