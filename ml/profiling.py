@@ -338,7 +338,7 @@ class _Tally:
 
 
 def _missing_mask(tokens: pd.Index) -> np.ndarray:
-    return np.array([token.strip().lower() in MISSING_TOKENS for token in tokens], dtype=bool)
+    return np.array([t.strip().lower() in MISSING_TOKENS for t in tokens.tolist()], dtype=bool)
 
 
 def profile_csv(
@@ -423,6 +423,12 @@ def profile_csv(
 
 
 def _tally(tally: _Tally, values: pd.Series) -> None:
+    if tally.counts is None and not tally.unique:
+        # many values, repeats seen: only the missing ones are still counted, and a
+        # missing token is short
+        short = values[values.str.len() <= 6]
+        tally.missing += int(_missing_mask(pd.Index(short)).sum())
+        return
     counts = values.value_counts(sort=False)
     tokens = counts.index
     missing = _missing_mask(tokens)
@@ -431,9 +437,12 @@ def _tally(tally: _Tally, values: pd.Series) -> None:
         tally.unique, tally.hashes = False, None
     if tally.unique:
         tally.hashes.append(pd.util.hash_array(values.to_numpy(dtype=object)))
+    if tally.counts is not None and len(counts) > EXACT_DISTINCT:
+        tally.counts = None
     if tally.counts is not None:
-        for token, n in zip(tokens, counts.to_numpy(), strict=True):
-            tally.counts[token.strip()] += int(n)
+        stripped = pd.Index(tokens, dtype=object).str.strip().tolist()
+        for token, n in zip(stripped, counts.to_numpy().tolist(), strict=True):
+            tally.counts[token] += n
         if len(tally.counts) > EXACT_DISTINCT:
             tally.counts = None
 
@@ -539,8 +548,15 @@ def _profile_column(
 def _placeholders(present: pd.Series) -> pd.Series:
     """Values that stand for "not given": punctuation-only tokens ("_______", "!@9#%8") and
     known words ("NM", "unknown"), when the rest of the column is not all like them."""
-    tokens = present.index.to_series()
-    mask = tokens.map(_looks_like_placeholder).to_numpy(dtype=bool)
+    tokens = present.index.tolist()
+    numeric = pd.to_numeric(pd.Series(tokens, dtype=object), errors="coerce").notna().to_numpy()
+    mask = np.array(
+        [
+            not number and _looks_like_placeholder(t)
+            for t, number in zip(tokens, numeric, strict=True)
+        ],
+        dtype=bool,
+    )
     if mask.all():
         return present.iloc[0:0]
     return present[mask]
@@ -576,7 +592,7 @@ def _numbers(tokens: pd.Index) -> tuple[np.ndarray, int]:
 
 
 def _infer_kind(column: ColumnProfile, present: pd.Series) -> None:
-    tokens = present.index
+    tokens = pd.Index(present.index.tolist(), dtype=object)
     counts = present.to_numpy()
     n = counts.sum()
     lowered = {t.lower() for t in tokens}
