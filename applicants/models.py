@@ -187,7 +187,8 @@ class ScorecardProduct(models.Model):
         ScorecardDeclaration, on_delete=models.PROTECT, related_name="+"
     )
     is_enabled = models.BooleanField(
-        default=True, help_text="Offered to officers for new applications."
+        default=False,
+        help_text="Offered to officers for new applications: from its first promotion on.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -152,7 +152,7 @@ def catalogue() -> dict[str, Scorecard] | None:
 
 
 def offered_keys() -> list[str]:
-    """Products offered for new applications."""
+    """Products offered for new applications (those with a production model)."""
     scorecards = catalogue()
     if scorecards is None:
         return list(SHIPPED)
@@ -240,13 +240,16 @@ def declaration_store(
 
 @transaction.atomic
 def declaration_activate(declaration: ScorecardDeclaration) -> None:
-    """Make the product use this declaration (its model went to production)."""
+    """Make the product use this declaration (its model went to production) and offer it
+    to officers: a scorecard is offered from its first production model on."""
     product = ScorecardProduct.objects.select_for_update().filter(key=declaration.key).first()
     if product is None:
-        ScorecardProduct.objects.create(key=declaration.key, declaration=declaration)
-    elif product.declaration_id != declaration.id:
-        product.declaration = declaration
-        product.save(update_fields=["declaration", "updated_at"])
+        ScorecardProduct.objects.create(
+            key=declaration.key, declaration=declaration, is_enabled=True
+        )
+    elif product.declaration_id != declaration.id or not product.is_enabled:
+        product.declaration, product.is_enabled = declaration, True
+        product.save(update_fields=["declaration", "is_enabled", "updated_at"])
     transaction.on_commit(forget)
     forget()
 

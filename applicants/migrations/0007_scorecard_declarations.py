@@ -69,7 +69,9 @@ class Migration(migrations.Migration):
                 (
                     "is_enabled",
                     models.BooleanField(
-                        default=True, help_text="Offered to officers for new applications."
+                        default=False,
+                        help_text="Offered to officers for new applications: from its "
+                        "first promotion on.",
                     ),
                 ),
                 ("updated_at", models.DateTimeField(auto_now=True)),

@@ -29,7 +29,9 @@ def backfill(apps, schema_editor):
                 note="Shipped with CreditPortal; recorded for the models trained before "
                 "declarations were stored.",
             )
-            Product.objects.get_or_create(key=key, defaults={"declaration": declaration})
+            Product.objects.get_or_create(
+                key=key, defaults={"declaration": declaration, "is_enabled": True}
+            )
         ModelVersion.objects.filter(scorecard=key, declaration=None).update(declaration=declaration)
 
 

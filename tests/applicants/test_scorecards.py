@@ -40,6 +40,9 @@ def test_a_new_scorecard_is_a_product_at_once_with_no_restart(db, manager):
     assert (declaration.key, declaration.version) == ("lender_loan", 1)
     assert get_scorecard("lender_loan").label == "Lender loan"
     assert "lender_loan" in SCORECARDS
+    # Offered to officers from its first production model on.
+    assert "lender_loan" not in scorecards.offered_keys()
+    scorecards.declaration_activate(declaration)
     assert "lender_loan" in scorecards.offered_keys()
 
 
