@@ -143,12 +143,14 @@ def resolve(key: str) -> Scorecard | None:
 
 
 def catalogue() -> dict[str, Scorecard] | None:
-    """Every product by key (enabled or not); None before any is stored (then the shipped
-    declarations stand in, as on a database that has not been set up)."""
+    """Every scorecard by key (offered or not): the stored ones, and the shipped ones the
+    database does not have yet (before `ensure_models` stores them); None when the
+    database cannot be read."""
     with _lock:
-        if not _refresh() or not _view.active:
+        if not _refresh():
             return None
-        return {key: _view.declarations[found] for key, found in sorted(_view.active.items())}
+        stored = {key: _view.declarations[found] for key, found in _view.active.items()}
+        return {**SHIPPED, **dict(sorted(stored.items()))}
 
 
 def offered_keys() -> list[str]:
@@ -156,7 +158,7 @@ def offered_keys() -> list[str]:
     scorecards = catalogue()
     if scorecards is None:
         return list(SHIPPED)
-    return [key for key in scorecards if _view.enabled.get(key, True)]
+    return [key for key in scorecards if _view.enabled.get(key, key in SHIPPED)]
 
 
 # --- storing ------------------------------------------------------------------------------

@@ -191,7 +191,11 @@ WRITE_OPERATIONS = {
     ("POST", "/api/v1/batch-jobs/"): "multipart",
     ("POST", "/api/v1/batch-jobs/{id}/cancel/"): "json",
     ("POST", "/api/v1/decisions/"): "json",
+    ("POST", "/api/v1/declarations/"): "json",
     ("POST", "/api/v1/model-versions/{id}/promote/"): "json",
+    ("POST", "/api/v1/scorecard-drafts/"): "multipart",
+    ("POST", "/api/v1/scorecard-drafts/{id}/save/"): "json",
+    ("POST", "/api/v1/scorecard-drafts/{id}/train/"): "json",
     ("POST", "/api/v1/scorecards/card_default/score/"): "json",
     ("POST", "/api/v1/scorecards/credit_score/score/"): "json",
     ("POST", "/api/v1/scorecards/german_credit/score/"): "json",
@@ -216,14 +220,18 @@ def test_the_table_lists_every_write_operation():
 
 @pytest.fixture
 def object_ids(manager, application, production_model, task_queue):
-    from scoring.services import bulk_scoring, training
+    from scoring.services import builder, bulk_scoring, training
     from tests.scoring.jobkit import card_default_csv, upload
 
     job = bulk_scoring.batch_job_create(
         scorecard_key="card_default", upload=upload(card_default_csv(2)), owner=manager
     )
     training_job = training.training_job_create(scorecard_key="card_default", by=manager)
+    draft = builder.scorecard_draft_create(
+        upload=upload(card_default_csv(2), "loans.csv"), by=manager
+    )
     return {
+        "scorecard-drafts": draft.pk,
         "applicants": application.applicant_id,
         "applications": application.pk,
         "batch-jobs": job.pk,
