@@ -31,7 +31,7 @@ from scoring.models import (
 
 class ModelVersionSummarySerializer(serializers.ModelSerializer):
     label = serializers.CharField(
-        read_only=True, help_text='e.g. "card_default v3", "… — demo, synthetic data".'
+        read_only=True, help_text='e.g. "<scorecard key> v3", "… — demo, synthetic data".'
     )
 
     class Meta:
