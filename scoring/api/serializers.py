@@ -398,7 +398,7 @@ def _input_field(field: Field) -> serializers.Field:
         part
         for part in (
             field.help_text,
-            f"Unit: {field.unit}." if field.unit else "",
+            f"Unit: {field.unit_text}." if field.unit_text else "",
         )
         if part
     )

@@ -4,6 +4,7 @@ with an error naming the path and the rule."""
 import copy
 import json
 import pickle
+import re
 
 import pytest
 
@@ -600,3 +601,47 @@ def test_a_document_that_is_not_an_object_is_refused(value):
 def test_declaration_error_is_a_value_error():
     with pytest.raises(ValueError, match="key: is required"):
         load_declaration(broken(lambda d: d.pop("key")))
+
+
+# --- officer wording of the shipped documents ----------------------------------------------
+
+PROVENANCE_WORDS = re.compile(
+    r"September|2005|NT\$|NT dollar|\bDM\b|Deutsche|UCI|Taiwan|Kaggle|Statlog|"
+    r"dataset's|public 'NM'|public \"NM\"",
+)
+
+
+def officer_texts(scorecard):
+    """Every text of a scorecard that an officer's page or a reason may show."""
+    yield scorecard.label
+    yield scorecard.description
+    yield from scorecard.class_labels.values()
+    for field in scorecard.fields:
+        yield field.label
+        yield field.help_text
+        yield field.phrase
+        yield from field.value_labels.values()
+        yield from (label for _, label in field.choices)
+    for recipe in scorecard.derived:
+        yield recipe["label"]
+
+
+@pytest.mark.parametrize("key", sorted(SHIPPED))
+def test_shipped_wording_has_no_data_set_artefact(key):
+    scorecard = SHIPPED[key]
+    found = [text for text in officer_texts(scorecard) if PROVENANCE_WORDS.search(text)]
+    assert found == []
+    assert scorecard.provenance  # said once, where it belongs
+    assert scorecard.currency == ""
+
+
+def test_a_monthly_history_reads_in_periods():
+    card = SHIPPED["card_default"]
+    members = [card.field(name) for name in card.group_members(card.groups[0].name)]
+    assert [f.label for f in members[:2]] == [
+        "Repayment status, last month",
+        "Repayment status, 2 months ago",
+    ]
+    assert members[1].reason_phrase(2) == "payment delayed 2 months, 2 months ago,"
+    money = [f for f in card.fields if f.unit == "money"]
+    assert money and all(f.format_value(1234567) == "1,234,567" for f in money)
