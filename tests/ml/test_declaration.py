@@ -6,6 +6,7 @@ import json
 import pickle
 import re
 
+import pandas as pd
 import pytest
 
 from ml.declaration import MAX_FIELDS, DeclarationError, load_declaration, to_document
@@ -645,3 +646,38 @@ def test_a_monthly_history_reads_in_periods():
     assert members[1].reason_phrase(2) == "payment delayed 2 months, 2 months ago,"
     money = [f for f in card.fields if f.unit == "money"]
     assert money and all(f.format_value(1234567) == "1,234,567" for f in money)
+
+
+def test_a_never_reason_field_is_never_named_as_a_reason():
+    from ml.train import train_scorecard
+    from tests.ml.modelkit import TINY_FOREST, make_frame
+
+    doc = SHIPPED["card_default"].to_document()
+    frame = make_frame("card_default", 400)
+    plain = train_scorecard(
+        SHIPPED["card_default"], frame, search=False, params=TINY_FOREST, permutation=False
+    ).model
+    named = {r["field"] for _, row in frame.head(60).iterrows() for r in _reasons(plain, row)}
+    hidden = sorted(named)[:2]
+    for field in doc["fields"]:
+        if field["name"] in hidden:
+            field["never_reason"] = True
+    scorecard = load_declaration(doc)
+    model = train_scorecard(
+        scorecard, frame, search=False, params=TINY_FOREST, permutation=False
+    ).model
+    rows = frame.head(60)
+    single = {r["field"] for _, row in rows.iterrows() for r in _reasons(model, row)}
+    assert single and not single & set(hidden)
+    codes = model.predict_frame(rows, reasons=True)["reason_codes"]
+    assert not any(code.rstrip("+-") in hidden for cell in codes for code in cell.split(";"))
+    assert any(cell for cell in codes)
+    # They still move the risk: the model reads them.
+    assert set(hidden) <= set(model.input_fields)
+
+
+def _reasons(model, row):
+    values = {
+        name: (None if pd.isna(v) else v) for name, v in row.items() if name in model.input_fields
+    }
+    return model.predict_one(values, validated=True).reasons
