@@ -89,7 +89,7 @@ class ScorecardInputsForm(forms.Form):
 
 
 def _form_field(field) -> forms.Field:
-    label = f"{field.label} ({field.unit})" if field.unit else field.label
+    label = f"{field.label} ({field.unit_text})" if field.unit_text else field.label
     common = {"label": label, "required": False, "help_text": _help_text(field)}
     if field.kind in (FieldKind.NUMERIC, FieldKind.INTEGER):
         attrs = {"step": "1" if field.kind == FieldKind.INTEGER else "any"}

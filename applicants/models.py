@@ -99,8 +99,8 @@ class Application(models.Model):
         DECIDED = "decided", "Decided"
 
     applicant = models.ForeignKey(Applicant, on_delete=models.PROTECT, related_name="applications")
-    # The scorecard key (e.g. "card_default"). Not a choices field: scorecards are declared in
-    # ml/ and may be added without a migration; services validate the key.
+    # The scorecard's key. Not a choices field: scorecards are declarations (data) and may
+    # be added without a migration; services validate the key.
     scorecard = models.CharField(max_length=64)
     requested_amount = models.DecimalField(max_digits=14, decimal_places=2)
     term_months = models.PositiveSmallIntegerField(

@@ -218,7 +218,7 @@ def _field_change(opts, change, names: dict[int, str], input_fields: dict) -> Fi
 
 
 def _input_shown(input_fields: dict, name: str, value) -> str:
-    """ "Credit limit: 20,000 NT$", as the scorecard words it (its raw value if it cannot)."""
+    """ "Credit limit: 20,000", as the scorecard words it (its raw value if it cannot)."""
     field = input_fields.get(name)
     if field is None:
         return f"{name}: {_shown(value)}"

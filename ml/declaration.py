@@ -181,6 +181,9 @@ class _Errors:
     ) -> str:
         if value is None and not required:
             return ""
+        if value is None:
+            self.add(path, "is required")
+            return ""
         if not isinstance(value, str):
             self.add(path, f"must be text (got {_echo(value)})")
             return ""
@@ -302,7 +305,10 @@ def load_declaration(document: Any) -> Scorecard:
     policy = _policy(doc.get("policy"), errors)
     forest = _forest(doc.get("forest"), errors)
     bars = _bars(doc.get("quality_bars"), errors)
-    derived = _derived(doc.get("derived"), fields, groups, errors)
+    # Fields refused above are given the benefit of the doubt in recipes: one mistake,
+    # one error.
+    refused = _raw_names(doc.get("fields")) - set(fields)
+    derived = _derived(doc.get("derived"), fields, groups, refused, errors)
     synthetic = _synthetic(doc.get("synthetic"), fields, classes, errors)
     data_files = _data_files(doc.get("data_files"), errors)
     if errors.items:
@@ -846,7 +852,19 @@ def _bars(value: Any, errors: _Errors) -> dict[str, float]:
     return bars
 
 
-def _derived(value, fields: dict[str, Field], groups: dict[str, Group], errors: _Errors):
+def _raw_names(value: Any) -> set[str]:
+    if not isinstance(value, list):
+        return set()
+    return {
+        item["name"]
+        for item in value[:MAX_FIELDS]
+        if isinstance(item, Mapping) and isinstance(item.get("name"), str)
+    }
+
+
+def _derived(
+    value, fields: dict[str, Field], groups: dict[str, Group], refused: set[str], errors: _Errors
+):
     members = {
         name: tuple(
             f.name for f in sorted(fields.values(), key=lambda f: f.period or 0) if f.group == name
@@ -854,13 +872,19 @@ def _derived(value, fields: dict[str, Field], groups: dict[str, Group], errors: 
         for name in groups
     }
     numeric = {f.name for f in fields.values() if f.kind in (*NUMBER_KINDS, FieldKind.BOOLEAN)}
+    numeric |= refused
     protected = {f.name for f in fields.values() if f.protected}
     derived = []
     names: set[str] = set()
     for index, recipe in enumerate(errors.items_list(value, "derived", MAX_DERIVED)):
         path = f"derived[{index}]"
         problems = recipe_rules.recipe_errors(
-            recipe, path, numeric=numeric, groups=members, protected=protected, fields=set(fields)
+            recipe,
+            path,
+            numeric=numeric,
+            groups=members,
+            protected=protected,
+            fields=set(fields) | refused,
         )
         errors.items.extend(problems)
         name = recipe.get("name") if isinstance(recipe, Mapping) else None

@@ -10,7 +10,7 @@ the split's feature, so for each row
 
 where bias is the mean class distribution at the roots. Contributions of encoded columns
 are summed back to the reason items an officer knows: a field (all its one-hot columns and
-item counts) or a derived feature such as "credit used in September".
+item counts) or a derived feature such as "credit used last month".
 
 The risk explained is the probability of the scorecard's worst class ("default", "bad",
 "Poor"), the same number the score in points is computed from.

@@ -98,8 +98,10 @@ def resolved_recipes(scorecard) -> tuple[dict, ...]:
 
 # Read old artifacts only. Models pickled before scorecards were declarations hold
 # `DerivedFeature`s whose `compute` is one of these module functions, looked up by name
-# when the artifact is loaded; each is now the equivalent recipe. The figures of the
-# comparison (old artifact vs this code) are in docs/models.md.
+# when the artifact is loaded; each is now the equivalent recipe. Their sums and means let
+# a missing value propagate, as the functions did (declared recipes ignore it), so an old
+# model gives the same probabilities on every row. The figures of the comparison (old
+# artifact vs this code) are in docs/models.md.
 _LEGACY_RECIPES: dict[str, dict] = {
     "_card_utilisation_recent": {
         "recipe": "ratio",
@@ -108,6 +110,7 @@ _LEGACY_RECIPES: dict[str, dict] = {
     },
     "_card_utilisation_mean": {
         "recipe": "ratio",
+        recipes.STRICT_KEY: True,
         "numerator": {"mean": [f"bill_amt{i}" for i in range(1, 7)]},
         "denominator": "limit_bal",
     },
@@ -125,6 +128,7 @@ _LEGACY_RECIPES: dict[str, dict] = {
     },
     "_card_paid_share_mean": {
         "recipe": "ratio",
+        recipes.STRICT_KEY: True,
         "numerator": {"sum": [f"pay_amt{i}" for i in range(1, 6)]},
         "denominator": {"sum": [f"bill_amt{i}" for i in range(2, 7)]},
         "if_not_positive": 1.0,

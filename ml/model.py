@@ -115,6 +115,7 @@ class ScoringModel:
         "_segment_positions",
         "_leaf_contributions",
         "_reason_memo",
+        "_reason_weights",
     )
 
     def __getstate__(self) -> dict[str, Any]:
@@ -150,6 +151,14 @@ class ScoringModel:
             self.reason_item_of(feature) for _, feature in encoded_columns(self.pipeline)
         ]
         self._items = self._reason_items(column_items)
+        # 0 for the fields declared `never_reason` (e.g. age): they still count in the risk
+        # and its explanation, but a decision is never said to be because of them.
+        self._reason_weights = np.array(
+            [
+                0.0 if not item.derived and self.scorecard.field(item.name).never_reason else 1.0
+                for item in self._items
+            ]
+        )
         self._item_matrix = item_matrix(column_items, [item.name for item in self._items])
         numeric = self._compiled.numeric_columns
         self._segment_positions = [numeric.index(c) for c in self.segment_columns]
@@ -251,7 +260,7 @@ class ScoringModel:
         predicted = self.classes[int(np.argmax(proba))]
         item_contributions = contributions[0] @ self._item_matrix
         reasons = []
-        for i in top_reasons(item_contributions):
+        for i in top_reasons(item_contributions * self._reason_weights):
             name = self._items[i].name
             raw = feature_columns[name][0] if self._items[i].derived else values.get(name)
             value, phrase = self.describe_reason_value(i, raw)
@@ -358,7 +367,7 @@ class ScoringModel:
         out["band"] = np.array([b.code for b in bands], dtype=object)[band_index]
         out["band_label"] = np.array([b.label for b in bands], dtype=object)[band_index]
         out["recommendation"] = self.policy.decide(risk)
-        chosen = top_reasons_batch(item_contributions, MAX_REASONS)
+        chosen = top_reasons_batch(item_contributions * self._reason_weights, MAX_REASONS)
         if reasons or details:
             made = batch_reasons(
                 self._items,

@@ -53,6 +53,7 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "count_at_least": ("of", "threshold"),
 }
 COMMON_KEYS = ("name", "label", "recipe", "unit", "floor")
+STRICT_KEY = "_missing_propagates"
 MAX_DEPTH = 4
 MAX_OPERANDS = 300
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -64,23 +65,27 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 def evaluate(recipe: Mapping[str, Any], columns: Columns) -> np.ndarray:
     """The feature's values for every row of `columns` (a resolved recipe: no groups)."""
     kind = recipe["recipe"]
+    # Models trained before declarations summed and averaged with missing values
+    # propagating; ml.features' table for reading them sets this key. Documents cannot:
+    # the validator refuses keys it does not know.
+    strict = bool(recipe.get(STRICT_KEY))
     with np.errstate(invalid="ignore", divide="ignore"):
         if kind == "ratio":
             values = _ratio(
-                _operand(recipe["numerator"], columns),
-                _operand(recipe["denominator"], columns),
+                _operand(recipe["numerator"], columns, strict),
+                _operand(recipe["denominator"], columns, strict),
                 recipe.get("if_not_positive"),
                 recipe.get("clip"),
             )
         elif kind == "difference":
-            first, second = (_operand(op, columns) for op in _as_list(recipe["of"]))
+            first, second = (_operand(op, columns, strict) for op in _as_list(recipe["of"]))
             values = first - second
         elif kind in AGGREGATES:
-            values = _aggregate(kind, _operands(recipe["of"], columns))
+            values = _aggregate(kind, _operands(recipe["of"], columns, strict), strict)
         elif kind == "count_at_least":
-            values = _count_at_least(_operands(recipe["of"], columns), recipe["threshold"])
+            values = _count_at_least(_operands(recipe["of"], columns, strict), recipe["threshold"])
         elif kind == "trend":
-            values = _trend(_operands(recipe["of"], columns))
+            values = _trend(_operands(recipe["of"], columns, strict))
         else:
             raise ValueError(f"Unknown recipe {kind!r}.")
         if recipe.get("floor") is not None:
@@ -92,18 +97,18 @@ def _as_list(operands: Any) -> list:
     return list(operands) if isinstance(operands, list | tuple) else [operands]
 
 
-def _operands(operands: Any, columns: Columns) -> list[np.ndarray]:
-    return [_operand(op, columns) for op in _as_list(operands)]
+def _operands(operands: Any, columns: Columns, strict: bool) -> list[np.ndarray]:
+    return [_operand(op, columns, strict) for op in _as_list(operands)]
 
 
-def _operand(operand: Any, columns: Columns) -> np.ndarray:
+def _operand(operand: Any, columns: Columns, strict: bool) -> np.ndarray:
     if isinstance(operand, str):
         return np.asarray(columns[operand], dtype=np.float64)
     ((kind, inner),) = operand.items()
     if kind == "difference":
-        first, second = (_operand(op, columns) for op in inner)
+        first, second = (_operand(op, columns, strict) for op in inner)
         return first - second
-    return _aggregate(kind, _operands(inner, columns))
+    return _aggregate(kind, _operands(inner, columns, strict), strict)
 
 
 def _ratio(numerator, denominator, if_not_positive=None, clip=None) -> np.ndarray:
@@ -117,8 +122,10 @@ def _ratio(numerator, denominator, if_not_positive=None, clip=None) -> np.ndarra
     return values
 
 
-def _aggregate(kind: str, arrays: Sequence[np.ndarray]) -> np.ndarray:
+def _aggregate(kind: str, arrays: Sequence[np.ndarray], strict: bool = False) -> np.ndarray:
     stacked = np.column_stack(arrays)
+    if strict and kind in ("sum", "mean"):
+        return stacked.sum(axis=1) if kind == "sum" else stacked.mean(axis=1)
     missing = np.isnan(stacked)
     if kind == "max":
         return np.fmax.reduce(stacked, axis=1)  # NaN only where all are NaN

@@ -240,7 +240,7 @@ def inputs_errors(scorecard_key: str, inputs: Mapping[str, Any] | None = None):
 
     The services raise ValidationError keyed by the scorecard's field names; in an
     application's body those fields live under `inputs`, and one of them may share a name
-    with an application field (german_credit's `purpose`), so the API names them in full.
+    with an application field (a consumer loan's `purpose`), so the API names them in full.
     The application's own fields are checked by the input serializer before the service runs.
     The keys of the `inputs` sent are named in full too: the validator refuses unknown ones.
     """

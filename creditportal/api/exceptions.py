@@ -2,7 +2,7 @@
 
     {"error": {"code": "validation_error",
                "message": "Invalid input: inputs.limit_bal.",
-               "fields": {"inputs.limit_bal": ["Must be between 10000 and 1000000 NT$ (got 5)."]}}}
+               "fields": {"inputs.limit_bal": ["Must be between 10000 and 1000000 (got 5)."]}}}
 
 `api_exception_handler` (REST_FRAMEWORK["EXCEPTION_HANDLER"]) maps:
 

@@ -31,7 +31,7 @@ from scoring.models import (
 
 class ModelVersionSummarySerializer(serializers.ModelSerializer):
     label = serializers.CharField(
-        read_only=True, help_text='e.g. "card_default v3", "… — demo, synthetic data".'
+        read_only=True, help_text='e.g. "<scorecard key> v3", "… — demo, synthetic data".'
     )
 
     class Meta:
@@ -398,7 +398,7 @@ def _input_field(field: Field) -> serializers.Field:
         part
         for part in (
             field.help_text,
-            f"Unit: {field.unit}." if field.unit else "",
+            f"Unit: {field.unit_text}." if field.unit_text else "",
         )
         if part
     )

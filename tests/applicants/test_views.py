@@ -1,7 +1,9 @@
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from applicants.models import Applicant, Application
+from ml.scorecards import SHIPPED
 from tests.factories import ApplicantFactory, ApplicationFactory, OfficerFactory, valid_inputs
 
 pytestmark = pytest.mark.django_db
@@ -216,3 +218,17 @@ def test_the_applicant_page_shows_its_change_history(manager_client, applicant, 
     history = page.split("Change history")[1]
     assert f"{officer.get_full_name()} → Grace Hopper" in history  # owner: old → new, by name
     assert "Owner" in history and "Changed" in history
+
+
+def test_provenance_is_said_on_the_product_chooser_and_never_on_the_form(officer_client, applicant):
+    url = reverse("applicants:application_create", args=[applicant.pk])
+    chooser = officer_client.get(url).content.decode()
+    for scorecard in SHIPPED.values():
+        assert escape(scorecard.provenance) in chooser
+        form = officer_client.get(url, {"product": scorecard.key}).content.decode()
+        assert escape(scorecard.provenance) not in form
+        for word in ("2005", "NT$", "Taiwan", "Kaggle", "Statlog", "Deutsche Mark", "UCI"):
+            assert word not in form, (scorecard.key, word)
+    card = officer_client.get(url, {"product": "card_default"}).content.decode()
+    assert "Repayment status, last month" in card
+    assert "Bill amount, 2 months ago" in card
