@@ -59,6 +59,16 @@ ECHO_LIMIT = 40
 # Field.display values.
 DISPLAY_YEARS_MONTHS = "years_months"
 
+# Field.on_invalid values: what imported and bulk rows do with a value that was read but is
+# implausible (outside the range, or not one of the choices). The officer's form and the API
+# for one applicant always refuse it: a person is there to correct it.
+ON_INVALID_MISSING = "missing"  # scored as missing, and flagged on the prediction
+ON_INVALID_REFUSE = "refuse"  # the row is an error
+ON_INVALID_CHOICES = (ON_INVALID_MISSING, ON_INVALID_REFUSE)
+# The rules a flagged value broke (stored on the prediction: keep them stable).
+OUT_OF_RANGE = "out_of_range"
+UNKNOWN_CHOICE = "unknown_choice"
+
 # Numbers are written with the ASCII digits 0-9 only: Python's int() and float() also read
 # full-width (１２３), Arabic-Indic (١٢٣) and other Unicode digits, and "1_000", "inf" and
 # "nan", none of which a form, the API or a CSV file should take as a number.
@@ -177,9 +187,17 @@ class Field:
     # "{choice}" the choice label, "{label}" the sentence-case label.
     phrase: str = ""
     display: str = ""
+    # What a bulk or imported row does with a value outside the range or an unseen choice
+    # (ON_INVALID_CHOICES); a value that cannot be read at all is an error whatever this says.
+    on_invalid: str = ON_INVALID_MISSING
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", FieldKind(self.kind))
+        if self.on_invalid not in ON_INVALID_CHOICES:
+            raise ValueError(
+                f"Field {self.name!r}: on_invalid must be one of {', '.join(ON_INVALID_CHOICES)} "
+                f"(got {self.on_invalid!r})."
+            )
         object.__setattr__(self, "value_labels", MappingProxyType(dict(self.value_labels)))
         object.__setattr__(self, "aliases", MappingProxyType(dict(self.aliases)))
         if not self.source:
@@ -310,6 +328,22 @@ class Field:
     def out_of_range_note(self) -> str:
         return f"out of range (must be {self.range_text}), set missing"
 
+    def dirty_rule(self, note: str | None) -> str | None:
+        """The rule a refused value broke (OUT_OF_RANGE, UNKNOWN_CHOICE) when it is one a
+        bulk or imported row may score as missing: the value was read, it is only
+        implausible. None for a value that cannot be read at all (text in a number field,
+        digits other than 0-9, NaN or infinity, a fraction in a whole-number field).
+
+        `note` is the coercer's note for the refused value (`coerce_value`); the notes
+        are written in this module, so the two cannot drift apart."""
+        if note is None:
+            return None
+        if note == self.out_of_range_note:
+            return OUT_OF_RANGE
+        if self.kind not in NUMBER_KINDS and note.startswith(_UNKNOWN_NOTE_STARTS):
+            return UNKNOWN_CHOICE
+        return None
+
 
 def _as_bool(value: Any) -> bool:
     if isinstance(value, str):
@@ -321,6 +355,13 @@ def _as_bool(value: Any) -> bool:
 # to a raw value ("stripped underscores", "placeholder '_' read as missing"); the cleaner
 # counts notes for its report, validate_inputs ignores them.
 Coerced = tuple[Any, str | None, str | None]
+_UNKNOWN_NOTE_STARTS = ("unknown value ", "unknown item ")
+
+
+def _unknown_note(raw: Any, *, item: bool = False) -> str:
+    """The note of a value (or one item of a list) that is none of the field's choices;
+    `Field.dirty_rule` recognises it by its start."""
+    return f"{_UNKNOWN_NOTE_STARTS[item]}{echo(raw)}, set missing"
 
 
 def _missing_note(field_: Field, raw: Any) -> tuple[bool, str | None]:
@@ -343,10 +384,15 @@ def echo(raw: Any) -> str:
     """A refused raw value as a message repeats it: quoted, at most ECHO_LIMIT characters."""
     if isinstance(raw, bool):
         return "true" if raw else "false"  # as the client wrote it (JSON)
+    return repr(clipped(raw))
+
+
+def clipped(raw: Any) -> str:
+    """A raw value as text, stripped, at most ECHO_LIMIT characters (a flag stores it so)."""
     text = str(raw).strip()
     if len(text) > ECHO_LIMIT:
         text = text[: ECHO_LIMIT - 1] + "…"
-    return repr(text)
+    return text
 
 
 def _has_foreign_digits(text: str) -> bool:
@@ -456,14 +502,14 @@ def _match_choice(field_: Field, raw: Any) -> tuple[Any, str | None] | None:
 def _coerce_categorical(field_: Field, raw: Any) -> Coerced:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float | np.generic | None):
         # JSON true is not the code 1, and a list or an object is not a choice.
-        return None, field_.choices_message(raw), f"unknown value {echo(raw)}, set missing"
+        return None, field_.choices_message(raw), _unknown_note(raw)
     matched = _match_choice(field_, raw)
     if matched is not None:
         return matched[0], None, matched[1]
     missing, note = _missing_note(field_, raw)
     if missing:
         return None, None, note
-    return None, field_.choices_message(raw), f"unknown value {echo(raw)}, set missing"
+    return None, field_.choices_message(raw), _unknown_note(raw)
 
 
 def _coerce_boolean(field_: Field, raw: Any) -> Coerced:
@@ -480,16 +526,16 @@ def _coerce_boolean(field_: Field, raw: Any) -> Coerced:
     missing, note = _missing_note(field_, raw)
     if missing:
         return None, None, note
-    return None, BOOLEAN_MESSAGE, f"unknown value {echo(raw)}, set missing"
+    return None, BOOLEAN_MESSAGE, _unknown_note(raw)
 
 
 def _coerce_multi(field_: Field, raw: Any) -> Coerced:
     if isinstance(raw, list | tuple):
         for item in raw:
             if not isinstance(item, str):  # JSON true, a number, a nested list: not a choice
-                return None, field_.choices_message(item), f"unknown item {echo(item)}, set missing"
+                return None, field_.choices_message(item), _unknown_note(item, item=True)
     elif raw is not None and not isinstance(raw, str | float):  # float: NaN of a frame
-        return None, field_.choices_message(raw), f"unknown value {echo(raw)}, set missing"
+        return None, field_.choices_message(raw), _unknown_note(raw)
     if isinstance(raw, str) and raw.strip():
         missing, note = _missing_note(field_, raw)
         if missing:
@@ -501,7 +547,7 @@ def _coerce_multi(field_: Field, raw: Any) -> Coerced:
     for item in items:
         matched = _match_choice(field_, item)
         if matched is None:
-            return None, field_.choices_message(item), f"unknown item {echo(item)}, set missing"
+            return None, field_.choices_message(item), _unknown_note(item, item=True)
         values.append(matched[0])
     return values, None, None
 

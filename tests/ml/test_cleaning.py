@@ -156,11 +156,16 @@ def test_credit_score_quirks_are_parsed_and_reported(credit_score, credit_score_
     }
     assert list(frame["customer_id"]) == ["CUS_0xa1"] * 4 + ["CUS_0xb2"] * 2
     assert set(result.report.ignored_columns) == {"ID", "Month", "Name", "SSN"}
-    assert result.row_errors[2] == {
-        "age": ["Must be between 14 and 100 years (got -500)."],
-        "num_credit_card": ["Must be between 0 and 20 (got 1385)."],
-    }
-    assert result.row_errors[3]["interest_rate"] == ["Must be between 0 and 50% (got 5318)."]
+    # Implausible values are read, then set missing and flagged: no row is an error.
+    assert result.row_errors == {}
+    assert result.row_flags[2] == [
+        {"field": "age", "rule": "out_of_range", "value": "-500"},
+        {"field": "num_credit_card", "rule": "out_of_range", "value": "1385"},
+    ]
+    assert {"field": "interest_rate", "rule": "out_of_range", "value": "5318"} in (
+        result.row_flags[3]
+    )
+    assert result.report.rows_with_flags == 2 and result.report.rows_with_errors == 0
 
 
 def test_credit_score_repair_from_the_customers_other_months(credit_score, credit_score_csv_bytes):
