@@ -90,6 +90,13 @@ def flag_sentence(scorecard: Scorecard | None, flag: Mapping[str, Any], scored: 
     return f"{label} {shown} is {phrase} and {outcome}."
 
 
+def flag_sentences(
+    scorecard: Scorecard | None, flags: Iterable[Mapping[str, Any]], inputs: Mapping[str, Any]
+) -> list[str]:
+    """`flag_sentence` of each flag of a prediction, given the inputs it stored."""
+    return [flag_sentence(scorecard, flag, inputs.get(flag["field"])) for flag in flags]
+
+
 def _field(scorecard: Scorecard | None, name: str) -> Field | None:
     if scorecard is None:
         return None
