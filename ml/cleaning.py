@@ -709,7 +709,7 @@ def _coerce_numbers(
     )
     plain = parsed.copy()
     if field_.kind == FieldKind.INTEGER:
-        fractional = plain & (numbers % 1 != 0)
+        fractional = plain & (np.where(plain, numbers, 0.0) % 1 != 0)  # no inf % 1
         errors[fractional] = WHOLE_NUMBER_MESSAGE
         report.count(
             report.coerced, field_.name, "not a whole number, set missing", counts[fractional].sum()
