@@ -765,6 +765,8 @@ def validate_inputs(
     `coerce_value`) goes through the same coercers, so one rule holds everywhere: numbers in
     the digits 0-9 and finite, JSON true/false only for yes/no fields, choices as text.
     Unknown keys are refused: a misspelt input silently dropped would be scored as missing.
+    A value out of range or not one of the choices is refused here, whatever the field's
+    `on_invalid` says: one applicant's inputs come from a person who can correct them.
     """
     raw_values = resolve_keys(scorecard, data)
     values: dict[str, Any] = {}
@@ -783,7 +785,9 @@ def validate_inputs(
 
 
 def validate_frame(scorecard: Scorecard, df: Any) -> tuple[Any, dict[int, dict[str, list[str]]]]:
-    """Vectorised validate_inputs for a DataFrame of raw rows; see ml.cleaning.validate_frame."""
+    """Vectorised validate_inputs for a DataFrame of raw rows, except that an implausible
+    value of an `on_invalid="missing"` field is set missing, not an error; see
+    ml.cleaning.validate_frame."""
     from ml.cleaning import validate_frame as _validate_frame
 
     return _validate_frame(scorecard, df)
