@@ -20,6 +20,7 @@ from ml.artifacts import load_model, read_manifest, save_model
 from ml.cleaning import iter_clean_chunks, load_raw
 from ml.evaluate import comparison_table
 from ml.exports import safe_csv_rows, safe_csv_text
+from ml.flags import flags_cell
 from ml.scorecards import SCORECARDS, get_scorecard
 from ml.train import train_scorecard
 
@@ -89,6 +90,10 @@ def score_command(args: argparse.Namespace) -> int:
             predictions = model.predict_frame(valid)
             inputs = valid.loc[:, [ROW_NUMBER, *model.scorecard.field_names]]
             table = inputs.join(predictions)
+            table["flags"] = [
+                flags_cell(chunk.row_flags.get(row_number, []))
+                for row_number in valid[ROW_NUMBER].tolist()
+            ]
             out.write(safe_csv_text(table, header=scored == 0))
             scored += len(valid)
             print(f"  scored {scored} rows ({invalid} invalid)", flush=True)

@@ -11,8 +11,12 @@ column when the source has it, plus the grouping key when the scorecard has one,
   kept, "" = none, NaN = unknown); `ml.schema.split_multi` turns it back into a list.
 
 Every value goes through the same coercion as `ml.schema.validate_inputs`: a value it rejects
-becomes missing, is counted in the report and is listed in `CleaningResult.row_errors`
-(with the validator's message), so bulk scoring can reject the row while training imputes it.
+becomes missing and is counted in the report. A value that was read but is implausible (outside
+the field's range, not one of its choices) is listed in `CleaningResult.row_flags`, so bulk
+scoring scores the row with it missing and says so on the prediction; unless the field says
+`on_invalid="refuse"`, and for any value that cannot be read at all (text in a number field,
+NaN, infinity), the row is listed in `CleaningResult.row_errors` (with the validator's message),
+so bulk scoring rejects the row. Training imputes all of them.
 Columns the scorecard does not use are not dropped silently: they are listed in the report and
 kept, as raw text, in `CleaningResult.extra_frame` (same index as `frame`) for carry-through.
 """
@@ -33,11 +37,14 @@ import numpy as np
 import pandas as pd
 
 from ml.schema import (
+    ON_INVALID_MISSING,
+    OUT_OF_RANGE,
     REQUIRED_MESSAGE,
     WHOLE_NUMBER_MESSAGE,
     Field,
     FieldKind,
     Scorecard,
+    clipped,
     coerce_value,
     snake_case,
     split_multi,
@@ -80,6 +87,8 @@ class CleaningReport:
     coerced: dict[str, dict[str, int]] = field(default_factory=dict)
     repaired: dict[str, dict[str, int]] = field(default_factory=dict)
     rows_with_errors: int = 0
+    # Rows kept with a value set missing because it was out of range or an unseen choice.
+    rows_with_flags: int = 0
     missing_columns: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
@@ -110,6 +119,7 @@ class CleaningReport:
         merged.rows_read += other.rows_read
         merged.rows_kept += other.rows_kept
         merged.rows_with_errors += other.rows_with_errors
+        merged.rows_with_flags += other.rows_with_flags
         for reason, n in other.dropped_reasons.items():
             merged.dropped_reasons[reason] = merged.dropped_reasons.get(reason, 0) + n
             examples = merged.dropped_examples.setdefault(reason, [])
@@ -132,7 +142,8 @@ class CleaningReport:
         """The report as short lines of text for a console or a log."""
         lines = [
             f"{self.scorecard}: read {self.rows_read} rows, kept {self.rows_kept}, "
-            f"dropped {self.rows_dropped}, {self.rows_with_errors} rows with invalid values"
+            f"dropped {self.rows_dropped}, {self.rows_with_errors} rows with invalid values, "
+            f"{self.rows_with_flags} rows with implausible values set missing"
         ]
         for reason, n in self.dropped_reasons.items():
             lines.append(f"  dropped {n}: {reason} (e.g. rows {self.dropped_examples[reason]})")
@@ -160,6 +171,10 @@ class CleaningResult:
     extra_frame: pd.DataFrame
     # row_number -> field name -> the validator's messages, for rows kept in `frame`.
     row_errors: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+    # row_number -> the values set missing because they were implausible, for rows kept in
+    # `frame`: [{"field": name, "rule": OUT_OF_RANGE | UNKNOWN_CHOICE, "value": raw text
+    # (at most ECHO_LIMIT characters)}] in field order. A row may have flags and errors.
+    row_flags: dict[int, list[dict[str, str]]] = field(default_factory=dict)
 
     @property
     def has_target(self) -> bool:
@@ -616,6 +631,9 @@ class _CleanColumn:
     values: pd.Series
     errors: pd.Series  # message per row, None where the value is fine
     blank: np.ndarray  # the raw cell is blank
+    # Per row, the rule a refused but readable value broke (OUT_OF_RANGE, UNKNOWN_CHOICE;
+    # see Field.dirty_rule), None elsewhere: such a value may be scored as missing.
+    rules: pd.Series
 
 
 def _clean_column(field_: Field, raw: pd.Series, report: CleaningReport) -> _CleanColumn:
@@ -624,9 +642,10 @@ def _clean_column(field_: Field, raw: pd.Series, report: CleaningReport) -> _Cle
     uniques = np.asarray(uniques, dtype=object)
     counts = np.bincount(codes, minlength=len(uniques))
     if field_.kind in (FieldKind.NUMERIC, FieldKind.INTEGER):
-        unique_values, unique_errors = _coerce_numbers(field_, uniques, counts, report)
+        coerced = _coerce_numbers(field_, uniques, counts, report)
     else:
-        unique_values, unique_errors = _coerce_uniques(field_, uniques, counts, report)
+        coerced = _coerce_uniques(field_, uniques, counts, report)
+    unique_values, unique_errors, unique_rules = coerced
     blank = np.zeros(len(uniques), dtype=bool)
     # Only values that ended up missing can be blank (a multi-choice blank means "none").
     if field_.kind == FieldKind.MULTI_CATEGORICAL:
@@ -644,15 +663,20 @@ def _clean_column(field_: Field, raw: pd.Series, report: CleaningReport) -> _Cle
     else:
         values = values.where(values.notna(), np.nan).astype(object)
     errors = pd.Series(unique_errors[codes], index=raw.index, dtype=object)
-    return _CleanColumn(values=values, errors=errors, blank=blank[codes])
+    rules = pd.Series(unique_rules[codes], index=raw.index, dtype=object)
+    return _CleanColumn(values=values, errors=errors, blank=blank[codes], rules=rules)
+
+
+_Coerced = tuple[np.ndarray, np.ndarray, np.ndarray]  # values, errors, rules per unique
 
 
 def _coerce_uniques(
     field_: Field, uniques: np.ndarray, counts: np.ndarray, report: CleaningReport
-) -> tuple[np.ndarray, np.ndarray]:
-    """(values, errors) per distinct raw value, through ml.schema.coerce_value."""
+) -> _Coerced:
+    """(values, errors, rules) per distinct raw value, through ml.schema.coerce_value."""
     values = np.empty(len(uniques), dtype=object)
     errors = np.full(len(uniques), None, dtype=object)
+    rules = np.full(len(uniques), None, dtype=object)
     for position, unique in enumerate(uniques):
         value, error, note = coerce_value(field_, unique)
         if note:
@@ -661,17 +685,20 @@ def _coerce_uniques(
             value = ", ".join(value)
         values[position] = np.nan if value is None else value
         errors[position] = error
-    return values, errors
+        if error is not None:
+            rules[position] = field_.dirty_rule(note)
+    return values, errors, rules
 
 
 def _coerce_numbers(
     field_: Field, uniques: np.ndarray, counts: np.ndarray, report: CleaningReport
-) -> tuple[np.ndarray, np.ndarray]:
+) -> _Coerced:
     """Vectorised path for plain numbers; other text goes through coerce_value."""
     numbers = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce")
     numbers = numbers.to_numpy(dtype="float64", na_value=np.nan)
     parsed = np.isfinite(numbers)
     errors = np.full(len(uniques), None, dtype=object)
+    rules = np.full(len(uniques), None, dtype=object)
     scientific = np.zeros(len(uniques), dtype=bool)
     scientific[parsed] = [("e" in text or "E" in text) for text in uniques[parsed]]
     report.count(
@@ -682,7 +709,7 @@ def _coerce_numbers(
     )
     plain = parsed.copy()
     if field_.kind == FieldKind.INTEGER:
-        fractional = plain & (numbers % 1 != 0)
+        fractional = plain & (np.where(plain, numbers, 0.0) % 1 != 0)  # no inf % 1
         errors[fractional] = WHOLE_NUMBER_MESSAGE
         report.count(
             report.coerced, field_.name, "not a whole number, set missing", counts[fractional].sum()
@@ -693,14 +720,18 @@ def _coerce_numbers(
     outside = plain & ((numbers < low) | (numbers > high))
     if outside.any():
         errors[outside] = [field_.range_message(number) for number in numbers[outside]]
+        rules[outside] = OUT_OF_RANGE
         report.count(report.coerced, field_.name, field_.out_of_range_note, counts[outside].sum())
     values = np.where(plain & ~outside, numbers, np.nan).astype(object)
     rest = ~parsed
     if rest.any():
-        slow_values, slow_errors = _coerce_uniques(field_, uniques[rest], counts[rest], report)
+        slow_values, slow_errors, slow_rules = _coerce_uniques(
+            field_, uniques[rest], counts[rest], report
+        )
         values[rest] = slow_values
         errors[rest] = slow_errors
-    return values, errors
+        rules[rest] = slow_rules
+    return values, errors, rules
 
 
 def _empty_column(field_: Field, index: pd.Index) -> pd.Series:
@@ -842,6 +873,7 @@ def clean_frame(
 
     columns: dict[str, pd.Series] = {}
     errors: dict[str, pd.Series] = {}
+    flagged: dict[str, pd.Series] = {}  # field -> rule per row (None where not flagged)
     empty_rows = np.ones(len(df), dtype=bool)
     for field_ in scorecard.fields:
         raw_header = by_name.get(field_.name)
@@ -852,9 +884,14 @@ def clean_frame(
         columns[field_.name] = cleaned.values
         errors[field_.name] = cleaned.errors
         empty_rows &= cleaned.blank
+        if field_.on_invalid == ON_INVALID_MISSING and cleaned.rules.notna().any():
+            # Read but implausible: scored as missing and flagged, not an error. Such a
+            # value was given, so a required field holding one is not "required" missing.
+            flagged[field_.name] = cleaned.rules
+            errors[field_.name] = cleaned.errors.where(cleaned.rules.isna(), None)
         if field_.required:
             missing_required = cleaned.values.isna() & cleaned.errors.isna()
-            errors[field_.name] = cleaned.errors.mask(missing_required, REQUIRED_MESSAGE)
+            errors[field_.name] = errors[field_.name].mask(missing_required, REQUIRED_MESSAGE)
 
     frame = pd.DataFrame(columns, index=index)
     keep = pd.Series(True, index=index)
@@ -892,6 +929,8 @@ def clean_frame(
     frame = frame[keep]
     extra_frame = extra_frame[keep]
     row_errors = _collect_row_errors(errors, keep, row_numbers)
+    raw_by_field = {name: df[by_name[name]] for name in flagged}
+    row_flags = _collect_row_flags(flagged, raw_by_field, keep, row_numbers)
     _repair_item_counts(scorecard, frame, report)
     if repair_groups and scorecard.group_repairs and scorecard.grouping_key in by_name:
         period = _period_order(extra_frame, scorecard, len(frame))
@@ -901,8 +940,13 @@ def clean_frame(
     extra_frame = extra_frame.reset_index(drop=True)
     report.rows_kept = len(frame)
     report.rows_with_errors = len(row_errors)
+    report.rows_with_flags = len(row_flags)
     return CleaningResult(
-        frame=frame, report=report, extra_frame=extra_frame, row_errors=row_errors
+        frame=frame,
+        report=report,
+        extra_frame=extra_frame,
+        row_errors=row_errors,
+        row_flags=row_flags,
     )
 
 
@@ -920,6 +964,25 @@ def _collect_row_errors(
         bad = messages.notna() & keep
         for row_number, message in zip(row_numbers[bad], messages[bad], strict=True):
             collected[int(row_number)][name] = [message]
+    return dict(sorted(collected.items()))
+
+
+def _collect_row_flags(
+    flagged: dict[str, pd.Series],
+    raw: dict[str, pd.Series],
+    keep: pd.Series,
+    row_numbers: pd.Series,
+) -> dict[int, list[dict[str, str]]]:
+    """Row number -> its flags, in field order; only the flagged cells are looked at."""
+    collected: dict[int, list[dict[str, str]]] = defaultdict(list)
+    for name, rules in flagged.items():
+        hit = rules.notna() & keep
+        for row_number, rule, value in zip(
+            row_numbers[hit], rules[hit], raw[name][hit], strict=True
+        ):
+            collected[int(row_number)].append(
+                {"field": name, "rule": rule, "value": clipped(value)}
+            )
     return dict(sorted(collected.items()))
 
 
@@ -969,7 +1032,10 @@ def iter_clean_chunks(
 def validate_frame(
     scorecard: Scorecard, df: pd.DataFrame, *, first_row_number: int = 1
 ) -> tuple[pd.DataFrame, dict[int, dict[str, list[str]]]]:
-    """validate_inputs for many rows: (cleaned valid rows, errors by row number)."""
+    """validate_inputs for many rows, as bulk rows are validated: (cleaned rows to score,
+    errors by row number). Unlike `validate_inputs` (one applicant, a person to correct
+    it), a value outside the range or an unseen choice of an `on_invalid="missing"` field
+    is set missing and the row kept (see `clean_frame`'s `row_flags`)."""
     result = clean_frame(scorecard, df, first_row_number=first_row_number, repair_groups=False)
     return result.valid_frame.reset_index(drop=True), result.row_errors
 

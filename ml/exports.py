@@ -62,6 +62,8 @@ def safe_cells(column: pd.Series) -> list[str]:
     others look at each cell's first character, then test the few candidates as `safe_cell`
     does; a column with a line break in some cell goes through `safe_cell` whole.
     """
+    if column.dtype.kind == "f":  # NaN becomes "" (pandas will not fill a float with text)
+        column = column.astype(object)
     return safe_texts(column.fillna("").astype(str).tolist())
 
 

@@ -66,6 +66,16 @@ ON_INVALID_REFUSE = "refuse"
 ON_INVALID_CHOICES = (ON_INVALID_MISSING, ON_INVALID_REFUSE)
 PERIOD_UNITS = ("month", "quarter", "year", "week", "day")
 
+# Field.on_invalid values: what imported and bulk rows do with a value that was read but is
+# implausible (outside the range, or not one of the choices). The officer's form and the API
+# for one applicant always refuse it: a person is there to correct it.
+ON_INVALID_MISSING = "missing"  # scored as missing, and flagged on the prediction
+ON_INVALID_REFUSE = "refuse"  # the row is an error
+ON_INVALID_CHOICES = (ON_INVALID_MISSING, ON_INVALID_REFUSE)
+# The rules a flagged value broke (stored on the prediction: keep them stable).
+OUT_OF_RANGE = "out_of_range"
+UNKNOWN_CHOICE = "unknown_choice"
+
 # Numbers are written with the ASCII digits 0-9 only: Python's int() and float() also read
 # full-width (１２３), Arabic-Indic (١٢٣) and other Unicode digits, and "1_000", "inf" and
 # "nan", none of which a form, the API or a CSV file should take as a number.
@@ -202,7 +212,7 @@ class Field:
     never_reason: bool = False
     # What imported and bulk rows do with an out-of-range value or an unseen choice:
     # ON_INVALID_MISSING (scored as missing, flagged) or ON_INVALID_REFUSE (a row error).
-    on_invalid: str = "missing"
+    on_invalid: str = ON_INVALID_MISSING
     # Member of a group (a monthly history): the group's name and the member's period,
     # 1 the most recent. `group_label` and `period_unit` are copied from the group by
     # ml.declaration so a field can word itself ("Repayment status, last month").
@@ -215,6 +225,11 @@ class Field:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", FieldKind(self.kind))
+        if self.on_invalid not in ON_INVALID_CHOICES:
+            raise ValueError(
+                f"Field {self.name!r}: on_invalid must be one of {', '.join(ON_INVALID_CHOICES)} "
+                f"(got {self.on_invalid!r})."
+            )
         object.__setattr__(self, "value_labels", MappingProxyType(dict(self.value_labels)))
         object.__setattr__(self, "aliases", MappingProxyType(dict(self.aliases)))
         if not self.source:
@@ -371,6 +386,22 @@ class Field:
     def out_of_range_note(self) -> str:
         return f"out of range (must be {self.range_text}), set missing"
 
+    def dirty_rule(self, note: str | None) -> str | None:
+        """The rule a refused value broke (OUT_OF_RANGE, UNKNOWN_CHOICE) when it is one a
+        bulk or imported row may score as missing: the value was read, it is only
+        implausible. None for a value that cannot be read at all (text in a number field,
+        digits other than 0-9, NaN or infinity, a fraction in a whole-number field).
+
+        `note` is the coercer's note for the refused value (`coerce_value`); the notes
+        are written in this module, so the two cannot drift apart."""
+        if note is None:
+            return None
+        if note == self.out_of_range_note:
+            return OUT_OF_RANGE
+        if self.kind not in NUMBER_KINDS and note.startswith(_UNKNOWN_NOTE_STARTS):
+            return UNKNOWN_CHOICE
+        return None
+
 
 def _with_period(text: str, period: str) -> str:
     return f"{text}, {period}" if period else text
@@ -386,6 +417,13 @@ def _as_bool(value: Any) -> bool:
 # to a raw value ("stripped underscores", "placeholder '_' read as missing"); the cleaner
 # counts notes for its report, validate_inputs ignores them.
 Coerced = tuple[Any, str | None, str | None]
+_UNKNOWN_NOTE_STARTS = ("unknown value ", "unknown item ")
+
+
+def _unknown_note(raw: Any, *, item: bool = False) -> str:
+    """The note of a value (or one item of a list) that is none of the field's choices;
+    `Field.dirty_rule` recognises it by its start."""
+    return f"{_UNKNOWN_NOTE_STARTS[item]}{echo(raw)}, set missing"
 
 
 def _missing_note(field_: Field, raw: Any) -> tuple[bool, str | None]:
@@ -408,10 +446,15 @@ def echo(raw: Any) -> str:
     """A refused raw value as a message repeats it: quoted, at most ECHO_LIMIT characters."""
     if isinstance(raw, bool):
         return "true" if raw else "false"  # as the client wrote it (JSON)
+    return repr(clipped(raw))
+
+
+def clipped(raw: Any) -> str:
+    """A raw value as text, stripped, at most ECHO_LIMIT characters (a flag stores it so)."""
     text = str(raw).strip()
     if len(text) > ECHO_LIMIT:
         text = text[: ECHO_LIMIT - 1] + "…"
-    return repr(text)
+    return text
 
 
 def _has_foreign_digits(text: str) -> bool:
@@ -521,14 +564,14 @@ def _match_choice(field_: Field, raw: Any) -> tuple[Any, str | None] | None:
 def _coerce_categorical(field_: Field, raw: Any) -> Coerced:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float | np.generic | None):
         # JSON true is not the code 1, and a list or an object is not a choice.
-        return None, field_.choices_message(raw), f"unknown value {echo(raw)}, set missing"
+        return None, field_.choices_message(raw), _unknown_note(raw)
     matched = _match_choice(field_, raw)
     if matched is not None:
         return matched[0], None, matched[1]
     missing, note = _missing_note(field_, raw)
     if missing:
         return None, None, note
-    return None, field_.choices_message(raw), f"unknown value {echo(raw)}, set missing"
+    return None, field_.choices_message(raw), _unknown_note(raw)
 
 
 def _coerce_boolean(field_: Field, raw: Any) -> Coerced:
@@ -545,16 +588,16 @@ def _coerce_boolean(field_: Field, raw: Any) -> Coerced:
     missing, note = _missing_note(field_, raw)
     if missing:
         return None, None, note
-    return None, BOOLEAN_MESSAGE, f"unknown value {echo(raw)}, set missing"
+    return None, BOOLEAN_MESSAGE, _unknown_note(raw)
 
 
 def _coerce_multi(field_: Field, raw: Any) -> Coerced:
     if isinstance(raw, list | tuple):
         for item in raw:
             if not isinstance(item, str):  # JSON true, a number, a nested list: not a choice
-                return None, field_.choices_message(item), f"unknown item {echo(item)}, set missing"
+                return None, field_.choices_message(item), _unknown_note(item, item=True)
     elif raw is not None and not isinstance(raw, str | float):  # float: NaN of a frame
-        return None, field_.choices_message(raw), f"unknown value {echo(raw)}, set missing"
+        return None, field_.choices_message(raw), _unknown_note(raw)
     if isinstance(raw, str) and raw.strip():
         missing, note = _missing_note(field_, raw)
         if missing:
@@ -566,7 +609,7 @@ def _coerce_multi(field_: Field, raw: Any) -> Coerced:
     for item in items:
         matched = _match_choice(field_, item)
         if matched is None:
-            return None, field_.choices_message(item), f"unknown item {echo(item)}, set missing"
+            return None, field_.choices_message(item), _unknown_note(item, item=True)
         values.append(matched[0])
     return values, None, None
 
@@ -841,6 +884,8 @@ def validate_inputs(
     `coerce_value`) goes through the same coercers, so one rule holds everywhere: numbers in
     the digits 0-9 and finite, JSON true/false only for yes/no fields, choices as text.
     Unknown keys are refused: a misspelt input silently dropped would be scored as missing.
+    A value out of range or not one of the choices is refused here, whatever the field's
+    `on_invalid` says: one applicant's inputs come from a person who can correct them.
     """
     raw_values = resolve_keys(scorecard, data)
     values: dict[str, Any] = {}
@@ -859,7 +904,9 @@ def validate_inputs(
 
 
 def validate_frame(scorecard: Scorecard, df: Any) -> tuple[Any, dict[int, dict[str, list[str]]]]:
-    """Vectorised validate_inputs for a DataFrame of raw rows; see ml.cleaning.validate_frame."""
+    """Vectorised validate_inputs for a DataFrame of raw rows, except that an implausible
+    value of an `on_invalid="missing"` field is set missing, not an error; see
+    ml.cleaning.validate_frame."""
     from ml.cleaning import validate_frame as _validate_frame
 
     return _validate_frame(scorecard, df)

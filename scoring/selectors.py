@@ -116,6 +116,15 @@ def batch_row_error_list(*, job: BatchScoringJob) -> QuerySet[BatchRowError]:
     return job.row_errors.order_by("row_number", "field")
 
 
+def batch_flagged_prediction_list(*, job: BatchScoringJob) -> QuerySet[Prediction]:
+    """The job's predictions scored with implausible values set missing, in file order."""
+    return (
+        job.predictions.exclude(flags=[])
+        .only("pk", "row_number", "points", "recommendation", "inputs", "flags")
+        .order_by("row_number")
+    )
+
+
 def training_dataset_list(*, scorecard: str | None = None) -> QuerySet[TrainingDataset]:
     queryset = TrainingDataset.objects.select_related("uploaded_by").defer("cleaning_report")
     return queryset.filter(scorecard=scorecard) if scorecard else queryset

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from creditportal.api.serializers import AnyObjectField, InputSerializer, UserSummarySerializer
 from creditportal.filters import MAX_ID
-from ml.schema import Field, FieldKind, Scorecard
+from ml.schema import OUT_OF_RANGE, UNKNOWN_CHOICE, Field, FieldKind, Scorecard
 from ml.scorecards import SCORECARDS, get_scorecard
 from scoring.jobs import lifecycle
 from scoring.models import (
@@ -146,6 +146,17 @@ def reasons_as_served(reasons: list[dict]) -> list[dict]:
     return [{**_REASON_KEYS_ADDED_LATER, **reason} for reason in reasons]
 
 
+class FlagSerializer(serializers.Serializer):
+    """A value of a bulk row that was read but implausible, scored as missing (ml/flags.py)."""
+
+    field = serializers.CharField(help_text="The input field.")
+    rule = serializers.ChoiceField(
+        choices=[OUT_OF_RANGE, UNKNOWN_CHOICE],
+        help_text="out_of_range: outside the field's range; unknown_choice: none of its choices.",
+    )
+    value = serializers.CharField(help_text="The value as the file had it (40 characters at most).")
+
+
 class SegmentSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True, help_text="k-means cluster of the inputs.")
     description = serializers.CharField(allow_blank=True)
@@ -171,6 +182,12 @@ class PredictionSerializer(serializers.ModelSerializer):
     )
     segment = SegmentSerializer(read_only=True)
     inputs = AnyObjectField(read_only=True, help_text="The exact inputs scored, by field name.")
+    flags = FlagSerializer(
+        many=True,
+        read_only=True,
+        help_text="Values of a bulk row scored as missing because they were implausible; "
+        "always empty for the portal and the stateless API, which refuse such values.",
+    )
 
     class Meta:
         model = Prediction
@@ -190,6 +207,7 @@ class PredictionSerializer(serializers.ModelSerializer):
             "reasons",
             "segment",
             "inputs",
+            "flags",
             "source",
             "requested_by",
             "latency_ms",
@@ -235,6 +253,7 @@ class PredictionSerializer(serializers.ModelSerializer):
             "reasons": reasons_as_served(prediction.reasons),
             "segment": prediction.segment,
             "inputs": prediction.inputs,
+            "flags": prediction.flags,
             "source": prediction.source,
             "requested_by": {
                 "id": user.pk,
@@ -455,6 +474,17 @@ class BatchScoringJobSerializer(serializers.ModelSerializer):
     waiting_note = serializers.SerializerMethodField(
         help_text='For a queued job when no worker is running, says so; else "".'
     )
+    flag_counts = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        read_only=True,
+        help_text="Implausible values scored as missing, by field then rule "
+        '(`{"annual_income": {"out_of_range": 120}}`).',
+    )
+    flag_summary = serializers.CharField(
+        read_only=True,
+        help_text='"312 rows scored with 1 or more values set missing: annual_income out of '
+        'range 120, …"; empty when none was.',
+    )
 
     class Meta:
         model = BatchScoringJob
@@ -472,6 +502,9 @@ class BatchScoringJobSerializer(serializers.ModelSerializer):
             "rows_done",
             "rows_valid",
             "rows_invalid",
+            "rows_flagged",
+            "flag_counts",
+            "flag_summary",
             "progress_percent",
             "rows_per_second",
             "eta_seconds",

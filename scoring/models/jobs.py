@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ml.flags import flag_summary
 from scoring.jobs.models import Job, JobStatus
 
 from .registry import ModelVersion
@@ -197,6 +198,12 @@ class BatchScoringJob(Job):
     )
     rows_valid = models.PositiveIntegerField(default=0)
     rows_invalid = models.PositiveIntegerField(default=0)
+    rows_flagged = models.PositiveIntegerField(
+        default=0, help_text="Rows scored with 1 or more implausible values set missing."
+    )
+    flag_counts = models.JSONField(
+        default=dict, blank=True, help_text="Values set missing, by field and rule."
+    )
     rows_per_second = models.FloatField(null=True, blank=True)
     result_file = models.FileField(upload_to=batch_upload_to, max_length=300, blank=True)
     files_deleted_at = models.DateTimeField(
@@ -216,7 +223,11 @@ class BatchScoringJob(Job):
                 condition=Q(rows_valid__lte=models.F("rows_done"))
                 & Q(rows_invalid__lte=models.F("rows_done")),
                 name="batch_counts_within_rows_done",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(rows_flagged__lte=models.F("rows_valid")),
+                name="batch_flagged_rows_are_scored_rows",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -229,6 +240,12 @@ class BatchScoringJob(Job):
         if not self.rows_total:
             return 0.0
         return min(100.0, 100.0 * self.rows_done / self.rows_total)
+
+    @property
+    def flag_summary(self) -> str:
+        """ "312 rows scored with 1 or more values set missing: annual_income out of range
+        120, …"; "" when none was."""
+        return flag_summary(self.rows_flagged, self.flag_counts)
 
     @property
     def eta_seconds(self) -> float | None:

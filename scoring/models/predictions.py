@@ -54,6 +54,12 @@ class Prediction(models.Model):
     recommendation = models.CharField(max_length=16, choices=Recommendation.choices)
     reasons = models.JSONField(default=list)
     segment = models.JSONField(default=dict)
+    flags = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Values of a bulk row that were read but implausible (out of range, an "
+        'unknown choice) and scored as missing: [{"field", "rule", "value"}] (see ml/flags.py).',
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -8,6 +8,7 @@ order into the result by `result_write` once every chunk is scored.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -25,7 +26,9 @@ from django.utils import timezone
 
 from ml.cleaning import ROW_NUMBER, CsvChunk, clean_frame
 from ml.exports import safe_csv_columns, safe_csv_rows
+from ml.flags import flag_counts_add, flags_cell
 from ml.model import ScoringModel
+from ml.reasons import JSON_SEPARATORS
 from ml.schema import FieldKind, Scorecard, split_multi
 from scoring.jobs.bulk_insert import Rows, rows_for
 from scoring.models import BatchScoringJob, Prediction
@@ -33,6 +36,7 @@ from scoring.models import BatchScoringJob, Prediction
 from .uploads import stored_name
 
 ERROR_COLUMN = "error"
+FLAGS_COLUMN = "flags"
 
 # The columns of a bulk job's prediction rows, in the order `chunk_score` makes them.
 PREDICTION_COLUMNS = (
@@ -48,6 +52,7 @@ PREDICTION_COLUMNS = (
     "recommendation",
     "reasons",
     "segment",
+    "flags",
     "requested_by",
     "source",
     "latency_ms",
@@ -63,7 +68,7 @@ def result_columns(model: ScoringModel) -> list[str]:
     columns += ["score", "band", "recommendation", "reasons", "reason_codes"]
     if model.segmenter is not None:
         columns += ["segment", "segment_description"]
-    return [*columns, ERROR_COLUMN]
+    return [*columns, FLAGS_COLUMN, ERROR_COLUMN]
 
 
 def result_header(input_columns: list[str], model: ScoringModel) -> list[str]:
@@ -102,6 +107,8 @@ class ChunkResult:
     rows: int
     valid: int
     invalid: int
+    flagged: int  # valid rows scored with 1 or more implausible values set missing
+    flag_counts: dict[str, dict[str, int]]  # their flags, by field and rule
     predictions: Rows  # in PREDICTION_COLUMNS order
     row_errors: list[tuple[int, str, str]]  # (row number, field, message)
 
@@ -122,18 +129,25 @@ def chunk_score(context: ChunkContext, chunk: CsvChunk, chunk_index: int) -> Chu
     for row_number, reason in chunk.malformed.items():
         errors[row_number] = {"__all__": [f"Not read: {reason}"]}
     valid = cleaned.frame[~cleaned.frame[ROW_NUMBER].isin(errors)].reset_index(drop=True)
+    # Flags of the rows scored (a row in error is not scored: its flags go with it).
+    flags = {n: found for n, found in cleaned.row_flags.items() if n not in errors}
+    flag_counts: dict[str, dict[str, int]] = {}
+    for found in flags.values():
+        flag_counts_add(flag_counts, found)
     scored = (
         model.predict_frame(valid, reasons=True, details=True)
         if len(valid)
         else pd.DataFrame(columns=model.output_columns(reasons=True, details=True))
     )
-    _part_write(job, chunk_index, model, chunk, valid, scored, errors)
-    predictions = _prediction_rows(job, model, scorecard, valid, scored, started)
+    _part_write(job, chunk_index, model, chunk, valid, scored, errors, flags)
+    predictions = _prediction_rows(job, model, scorecard, valid, scored, flags, started)
     return ChunkResult(
         last_row=chunk.last_row,
         rows=rows,
         valid=len(valid),
         invalid=len(errors),
+        flagged=len(flags),
+        flag_counts=flag_counts,
         predictions=rows_for(predictions, context.vendor),
         row_errors=[
             (row_number, name, message[:500])
@@ -144,9 +158,9 @@ def chunk_score(context: ChunkContext, chunk: CsvChunk, chunk_index: int) -> Chu
     )
 
 
-def _part_write(job, chunk_index, model, chunk, valid, scored, errors) -> None:
+def _part_write(job, chunk_index, model, chunk, valid, scored, errors, flags) -> None:
     """The chunk's part of the result: each input row as read (blank for a malformed row),
-    then its prediction or its error."""
+    then its prediction (with the values it scored as missing) or its error."""
     first_row, rows = chunk.first_row, chunk.last_row - chunk.first_row + 1
     raw = chunk.frame
     if chunk.malformed:
@@ -170,6 +184,8 @@ def _part_write(job, chunk_index, model, chunk, valid, scored, errors) -> None:
             values["segment_description"] = scored["segment_description"]
         for column, series in values.items():
             added[column][positions] = series.to_numpy()
+    for row_number, found in flags.items():
+        added[FLAGS_COLUMN][row_number - first_row] = flags_cell(found)
     for row_number, by_field in errors.items():
         added[ERROR_COLUMN][row_number - first_row] = "; ".join(
             f"{'row' if name == '__all__' else name}: {' '.join(messages)}"
@@ -191,7 +207,7 @@ def _json_lines(frame: pd.DataFrame) -> list[str]:
     return frame.to_json(orient="records", lines=True, double_precision=15).splitlines()
 
 
-def _prediction_rows(job, model, scorecard, valid, scored, started) -> list[tuple]:
+def _prediction_rows(job, model, scorecard, valid, scored, flags, started) -> list[tuple]:
     """One tuple per valid row, in PREDICTION_COLUMNS order (JSON already encoded): the same
     audit record a single prediction stores, reasons included."""
     if not len(valid):
@@ -233,6 +249,10 @@ def _prediction_rows(job, model, scorecard, valid, scored, started) -> list[tupl
         "recommendation": scored["recommendation"].tolist(),
         "reasons": scored["reason_details"].tolist(),
         "segment": _json_lines(segments),
+        "flags": [
+            json.dumps(flags[n], separators=JSON_SEPARATORS) if n in flags else "[]"
+            for n in valid[ROW_NUMBER].tolist()
+        ],
         "row_number": valid[ROW_NUMBER].tolist(),
     }
     n = len(valid)

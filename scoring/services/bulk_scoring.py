@@ -196,6 +196,11 @@ class _ChunkCommitter:
         job.rows_done = result.last_row
         job.rows_valid += result.valid
         job.rows_invalid += result.invalid
+        job.rows_flagged += result.flagged
+        for name, rules in result.flag_counts.items():
+            per_field = job.flag_counts.setdefault(name, {})
+            for rule, n in rules.items():
+                per_field[rule] = per_field.get(rule, 0) + n
         row_errors = [
             BatchRowError(job_id=job.pk, row_number=row_number, field=name, message=message)
             for row_number, name, message in result.row_errors
@@ -210,6 +215,8 @@ class _ChunkCommitter:
                 rows_done=job.rows_done,
                 rows_valid=job.rows_valid,
                 rows_invalid=job.rows_invalid,
+                rows_flagged=job.rows_flagged,
+                flag_counts=job.flag_counts,
                 rows_per_second=job.rows_per_second,
             )
             bulk_insert.insert(Prediction, PREDICTION_COLUMNS, result.predictions)

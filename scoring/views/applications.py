@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from applicants.selectors import application_get_for_user
 from creditportal.errors import ApplicationError
 from creditportal.views import error_text
+from ml.flags import flag_sentences
 from ml.scorecards import get_scorecard
 from scoring import selectors
 from scoring.forms import DecisionForm, OutcomeForm, ReasonForm
@@ -67,6 +68,7 @@ def _result_context(request: HttpRequest, prediction, decision_form=None) -> dic
         "class_label": scorecard.class_labels.get(prediction.predicted_class),
         "worst_class_label": scorecard.class_labels.get(scorecard.classes[-1]),
         "scale": _score_scale(prediction),
+        "flags": flag_sentences(scorecard, prediction.flags, prediction.inputs),
         "is_latest": is_latest,
         "decision_form": decision_form if can_decide else None,
         "decision": selectors.decision_active(application=application) if application else None,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from creditportal.errors import ApplicationError
 from creditportal.uploads import accepts_uploads
 from creditportal.views import form_add_errors, submits_jobs
+from ml.flags import flag_sentences
 from ml.scorecards import SCORECARDS, get_scorecard
 from scoring import selectors
 from scoring.forms import BatchUploadForm
@@ -20,6 +21,7 @@ from scoring.models import BatchScoringJob
 from scoring.services import bulk_scoring
 
 PAGE = 50
+FLAGGED_SHOWN = 100
 
 
 @accepts_uploads("MAX_BATCH_UPLOAD_MB")
@@ -55,16 +57,29 @@ def batch_job_list(request: HttpRequest) -> HttpResponse:
 @permission_required("scoring.view_batchscoringjob", raise_exception=True)
 def batch_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.batch_job_get_for_user(user=request.user, job_id=pk)
+    scorecard = get_scorecard(job.scorecard)
     context = {
         "job": job,
-        "scorecard": get_scorecard(job.scorecard),
+        "scorecard": scorecard,
         "row_errors": selectors.batch_row_error_list(job=job)[:100],
+        "flagged": _flagged_rows(job, scorecard) if job.rows_flagged else [],
         "progress": batch_progress(job),
         "files_deleted_message": bulk_scoring.files_deleted_message(job)
         if job.files_deleted_at
         else "",
     }
     return render(request, "scoring/jobs/batch_detail.html", context)
+
+
+def _flagged_rows(job: BatchScoringJob, scorecard) -> list[dict]:
+    """The first rows scored with values set missing, each flag in an officer's words."""
+    return [
+        {
+            "prediction": prediction,
+            "sentences": flag_sentences(scorecard, prediction.flags, prediction.inputs),
+        }
+        for prediction in selectors.batch_flagged_prediction_list(job=job)[:FLAGGED_SHOWN]
+    ]
 
 
 def batch_progress(job: BatchScoringJob) -> dict:
@@ -81,6 +96,7 @@ def batch_progress(job: BatchScoringJob) -> dict:
         "rows_done": job.rows_done,
         "rows_valid": job.rows_valid,
         "rows_invalid": job.rows_invalid,
+        "rows_flagged": job.rows_flagged,
         "rows_per_second": round(job.rows_per_second) if job.rows_per_second else None,
         "eta_seconds": round(eta) if eta is not None else None,
         "cancel_requested": job.cancel_requested,

@@ -21,6 +21,7 @@
     set("rows_total", p.rows_total === null ? "?" : p.rows_total);
     set("rows_valid", p.rows_valid);
     set("rows_invalid", p.rows_invalid);
+    set("rows_flagged", p.rows_flagged);
     set("rows_per_second", p.rows_per_second === null || p.rows_per_second === undefined ? "—" : p.rows_per_second);
     set("eta", p.eta_seconds === null || p.eta_seconds === undefined ? "—" : "about " + p.eta_seconds + " s left");
     set("stage", p.stage || "waiting for a worker");

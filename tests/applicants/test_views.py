@@ -160,6 +160,26 @@ def test_application_create_with_invalid_inputs_names_field_and_rule(officer_cli
     assert not Application.objects.exists()
 
 
+def test_the_form_refuses_the_implausible_values_bulk_scoring_flags(officer_client, applicant):
+    """Issue 14: the officer's form refuses a value out of range or an unknown choice (a
+    person is there to correct it); only bulk rows score them as missing."""
+    url = reverse("applicants:application_create", args=[applicant.pk])
+    inputs = {**valid_inputs("card_default"), "limit_bal": "5700000", "education": "doctorate"}
+    data = {
+        "product": "card_default",
+        "requested_amount": "4000",
+        "term_months": "18",
+        "submit": "1",
+        **inputs,
+    }
+    response = officer_client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["inputs_form"].errors
+    assert set(errors) == {"limit_bal", "education"}
+    assert "(got 5700000)" in errors["limit_bal"][0]
+    assert not Application.objects.exists()
+
+
 def test_application_create_unknown_product_is_404(officer_client, applicant):
     url = reverse("applicants:application_create", args=[applicant.pk])
     assert officer_client.get(url, {"product": "nope"}).status_code == 404

@@ -1,4 +1,5 @@
 import codecs
+import dataclasses
 import functools
 import io
 import json
@@ -156,11 +157,16 @@ def test_credit_score_quirks_are_parsed_and_reported(credit_score, credit_score_
     }
     assert list(frame["customer_id"]) == ["CUS_0xa1"] * 4 + ["CUS_0xb2"] * 2
     assert set(result.report.ignored_columns) == {"ID", "Month", "Name", "SSN"}
-    assert result.row_errors[2] == {
-        "age": ["Must be between 14 and 100 years (got -500)."],
-        "num_credit_card": ["Must be between 0 and 20 (got 1385)."],
-    }
-    assert result.row_errors[3]["interest_rate"] == ["Must be between 0 and 50% (got 5318)."]
+    # Implausible values are read, then set missing and flagged: no row is an error.
+    assert result.row_errors == {}
+    assert result.row_flags[2] == [
+        {"field": "age", "rule": "out_of_range", "value": "-500"},
+        {"field": "num_credit_card", "rule": "out_of_range", "value": "1385"},
+    ]
+    assert {"field": "interest_rate", "rule": "out_of_range", "value": "5318"} in (
+        result.row_flags[3]
+    )
+    assert result.report.rows_with_flags == 2 and result.report.rows_with_errors == 0
 
 
 def test_credit_score_repair_from_the_customers_other_months(credit_score, credit_score_csv_bytes):
@@ -547,3 +553,78 @@ def test_chunks_end_at_their_size_as_well_as_their_rows():
     assert chunks[-1].last_row == 1_000
     ordinary = list(read_csv_chunks(content, rows=300, max_bytes=10**9))
     assert len(ordinary) == 4  # rows bound first when the size bound is far
+
+
+# --- implausible values: set missing and flagged, unless the field refuses them ---------------
+
+DIRTY_GERMAN = {
+    "duration": ("720", "out_of_range"),  # 60 years
+    "purpose": ("spaceship", "unknown_choice"),
+    "own_telephone": ("maybe", "unknown_choice"),  # a yes/no field
+}
+UNREADABLE_GERMAN = {"credit_amount": "12k", "age": "٣٥", "installment_commitment": "inf"}
+
+
+def german_rows(cells: dict[str, str]) -> pd.DataFrame:
+    frame = read_csv(io.BytesIO(GERMAN_CSV.encode())).iloc[:1].copy()
+    for name, value in cells.items():
+        frame.loc[0, name] = value
+    return frame
+
+
+def test_an_implausible_value_is_flagged_and_an_unreadable_one_is_an_error(german_credit):
+    cells = {name: value for name, (value, _) in DIRTY_GERMAN.items()}
+    result = clean_frame(german_credit, german_rows({**cells, **UNREADABLE_GERMAN}))
+    assert result.row_flags == {
+        1: [
+            {"field": name, "rule": rule, "value": value}
+            for name, (value, rule) in DIRTY_GERMAN.items()
+        ]
+    }
+    assert set(result.row_errors[1]) == set(UNREADABLE_GERMAN)
+    assert result.frame.loc[0, list(DIRTY_GERMAN)].isna().all()
+    assert (result.report.rows_with_flags, result.report.rows_with_errors) == (1, 1)
+
+
+def test_a_required_field_with_an_implausible_value_is_scored_not_refused(german_credit):
+    """The value was given (and is flagged): not the "required" error of a blank cell."""
+    assert german_credit.field("duration").required
+    result = clean_frame(german_credit, german_rows({"duration": "720"}))
+    assert result.row_errors == {}
+    assert len(result.valid_frame) == 1
+    blank = clean_frame(german_credit, german_rows({"duration": ""}))
+    assert blank.row_errors == {1: {"duration": ["This field is required."]}}
+
+
+def test_a_field_declared_refuse_keeps_the_row_an_error(german_credit):
+    fields = tuple(
+        dataclasses.replace(f, on_invalid="refuse") if f.name == "purpose" else f
+        for f in german_credit.fields
+    )
+    refusing = dataclasses.replace(german_credit, fields=fields)
+    result = clean_frame(refusing, german_rows({"purpose": "spaceship", "duration": "720"}))
+    assert list(result.row_errors[1]) == ["purpose"]
+    assert "(got 'spaceship')" in result.row_errors[1]["purpose"][0]
+    assert result.row_flags == {1: [{"field": "duration", "rule": "out_of_range", "value": "720"}]}
+    assert result.valid_frame.empty
+
+
+def test_a_flag_echoes_at_most_40_characters(german_credit):
+    long_value = "a purpose nobody has declared, written at length by hand"
+    result = clean_frame(german_credit, german_rows({"purpose": long_value}))
+    value = result.row_flags[1][0]["value"]
+    assert len(value) == 40 and value.endswith("…") and long_value.startswith(value[:-1])
+
+
+def test_on_invalid_takes_only_missing_or_refuse(german_credit):
+    with pytest.raises(ValueError, match="on_invalid must be one of missing, refuse"):
+        dataclasses.replace(german_credit.field("duration"), on_invalid="ignore")
+
+
+def test_flags_merge_over_chunks(german_credit):
+    dirty = GERMAN_CSV.replace(",12,", ",720,")  # a duration of 60 years, where there is one
+    assert dirty != GERMAN_CSV
+    chunks = list(iter_clean_chunks(german_credit, dirty.encode(), chunksize=1))
+    report = functools.reduce(lambda a, b: a.merge(b), (c.report for c in chunks))
+    flagged = [n for chunk in chunks for n in chunk.row_flags]
+    assert report.rows_with_flags == len(flagged) >= 1

@@ -37,6 +37,7 @@ def test_train_then_score_from_the_command_line(tmp_path, capsys):
     to_score = complete.drop(columns=["row_number", "class"])
     to_score["duration"] = to_score["duration"].astype(object)
     to_score.loc[3, "duration"] = "forever"  # an invalid row is reported, not fatal
+    to_score.loc[6, "duration"] = "720"  # 60 years: scored as missing and flagged
     inputs = tmp_path / "applicants.csv"
     to_score.to_csv(inputs, index=False)
     output = tmp_path / "scored.csv"
@@ -62,5 +63,8 @@ def test_train_then_score_from_the_command_line(tmp_path, capsys):
         scored.columns
     )
     assert 4 not in set(scored["row_number"])  # the file's 4th data row held the bad value
+    flags = dict(zip(scored["row_number"], scored["flags"].fillna(""), strict=True))
+    assert flags.pop(7) == "duration out of range: 720"
+    assert set(flags.values()) == {""}
     errors = pd.read_csv(tmp_path / "scored.errors.csv")
     assert list(errors["field"]) == ["duration"]

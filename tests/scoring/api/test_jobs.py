@@ -2,7 +2,7 @@
 
 import pytest
 
-from scoring.models import BatchScoringJob, JobStatus, TrainingDataset, TrainingJob
+from scoring.models import BatchScoringJob, JobStatus, Prediction, TrainingDataset, TrainingJob
 from scoring.services import bulk_scoring, datasets
 from tests.apikit import client_for
 from tests.scoring.jobkit import card_default_csv, upload
@@ -213,3 +213,24 @@ def test_a_training_job_list_asks_for_the_workers_once(
     with django_assert_num_queries(one):
         response = client.get(url)
     assert response.json()["count"] == len(keys) > 1
+
+
+def test_a_job_counts_its_flagged_rows_and_their_predictions_keep_the_flags(
+    officer, production_model
+):
+    job = bulk_scoring.batch_job_create(
+        scorecard_key="card_default",
+        upload=upload(card_default_csv(16, implausible=True)),
+        owner=officer,
+    )
+    bulk_scoring.batch_job_run(job_id=job.pk)
+    body = api(officer).get(f"{BATCH}{job.pk}/").json()
+    assert (body["rows_valid"], body["rows_invalid"], body["rows_flagged"]) == (13, 3, 3)
+    assert body["flag_counts"]["education"] == {"unknown_choice": 1}
+    assert body["flag_summary"].startswith("3 rows scored with 1 or more values set missing:")
+    flagged = Prediction.objects.get(batch_job=job, row_number=12)
+    prediction = api(officer).get(f"/api/v1/predictions/{flagged.pk}/").json()
+    assert prediction["flags"] == [
+        {"field": "education", "rule": "unknown_choice", "value": "doctorate"}
+    ]
+    assert prediction["inputs"]["education"] is None

@@ -26,6 +26,7 @@ PREDICTION_FIELDS = {
     "reasons",
     "segment",
     "inputs",
+    "flags",
     "source",
     "requested_by",
     "latency_ms",
@@ -54,6 +55,7 @@ def assert_full_prediction(body: dict, scorecard: str = "card_default") -> None:
         "sentence",
     }
     assert set(body["segment"]) == {"id", "description"}
+    assert body["flags"] == []  # one applicant's implausible value is refused, never flagged
     assert body["model_version"]["is_synthetic"] is True
     assert "demo" in body["model_version"]["label"]
     assert body["source"] == "api"
@@ -133,6 +135,22 @@ def test_stateless_errors_name_each_field(officer_api, production_model):
         officer_api.post(STATELESS, inputs), 400, "validation_error", ["age", "pay_0", "limit_bal"]
     )
     assert "between 18 and 100" in error["fields"]["age"][0]
+    assert not Prediction.objects.exists()
+
+
+def test_stateless_refuses_the_implausible_values_bulk_scoring_flags(officer_api, production_model):
+    """Issue 14: one applicant's request refuses a value out of range or an unknown choice
+    (400 naming the field; the client can correct it), where a bulk row is scored with it
+    set missing and flagged."""
+    inputs = {**valid_inputs("card_default"), "limit_bal": 5700000, "education": "doctorate"}
+    error = assert_error(
+        officer_api.post(STATELESS, inputs, format="json"),
+        400,
+        "validation_error",
+        ["limit_bal", "education"],
+    )
+    assert error["fields"]["limit_bal"] == ["Must be between 10000 and 1000000 NT$ (got 5700000)."]
+    assert "(got 'doctorate')" in error["fields"]["education"][0]
     assert not Prediction.objects.exists()
 
 

@@ -59,6 +59,8 @@ def test_bulk_insert_keeps_every_character(officer, production_model):
         "recommendation": "refer",
         "reasons": json.dumps([{"field": "age", "sentence": awkward}]),
         "segment": json.dumps({"id": None, "description": ""}),
+        # A flag echoes a raw cell of the file: any character may be in it.
+        "flags": json.dumps([{"field": "education", "rule": "unknown_choice", "value": awkward}]),
         "requested_by": officer.pk,
         "source": "batch",
         "latency_ms": 0.125,
@@ -76,4 +78,5 @@ def test_bulk_insert_keeps_every_character(officer, production_model):
     assert stored.band_label == awkward
     assert stored.reasons == [{"field": "age", "sentence": awkward}]
     assert stored.segment == {"id": None, "description": ""}
+    assert stored.flags == [{"field": "education", "rule": "unknown_choice", "value": awkward}]
     assert (stored.points, stored.risk, stored.latency_ms) == (512, 0.75, 0.125)

@@ -1,6 +1,7 @@
 """Bulk scoring jobs, run in-process: the worker's side is called directly with the job's id."""
 
 import csv
+import dataclasses
 import io
 
 import pytest
@@ -9,7 +10,7 @@ from django.core.files.storage import default_storage
 
 from creditportal.errors import JobQueueUnavailable
 from ml.cleaning import MAX_FIELD_CHARS, read_csv_chunks
-from ml.scorecards import get_scorecard
+from ml.scorecards import SCORECARDS, get_scorecard
 from scoring.jobs import lifecycle, pipeline
 from scoring.models import (
     BatchRowError,
@@ -19,7 +20,7 @@ from scoring.models import (
 )
 from scoring.services import bulk_chunks, bulk_scoring
 from scoring.serving import model_version_load
-from tests.scoring.jobkit import INVALID, card_default_csv, upload
+from tests.scoring.jobkit import IMPLAUSIBLE, INVALID, card_default_csv, upload
 
 
 def result_rows(job: BatchScoringJob) -> list[dict]:
@@ -60,6 +61,90 @@ def test_bulk_job_scores_valid_rows_and_reports_invalid_ones(officer, production
     assert rows[2]["predicted_class"] == "" and rows[2]["error"].startswith("age:")
     # Result parts are removed once the result is assembled.
     assert not default_storage.exists(bulk_chunks.part_name(job, 0))
+
+
+def test_implausible_values_are_scored_as_missing_and_flagged(officer, production_model, settings):
+    """Issue 14: a value outside the range or an unseen choice does not refuse the row: it
+    is scored as missing, flagged on the prediction, in the result file and in the job's
+    counts. Values that cannot be read still make the row an error."""
+    settings.BATCH_CHUNK_ROWS = 10  # the counts add up over chunks
+    job = bulk_scoring.batch_job_create(
+        scorecard_key="card_default",
+        upload=upload(card_default_csv(30, implausible=True)),
+        owner=officer,
+    )
+    bulk_scoring.batch_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    flagged_rows = {row for row, *_ in IMPLAUSIBLE}
+    assert (job.rows_valid, job.rows_invalid, job.rows_flagged) == (27, 3, len(flagged_rows))
+    assert job.flag_counts == {
+        "limit_bal": {"out_of_range": 1},
+        "education": {"unknown_choice": 1},
+        "age": {"out_of_range": 1},
+        "pay_amt1": {"out_of_range": 1},
+    }
+    assert job.flag_summary.startswith("3 rows scored with 1 or more values set missing: ")
+    assert "education unknown choice 1" in job.flag_summary
+    errors = {(e.row_number, e.field) for e in BatchRowError.objects.filter(job=job)}
+    assert errors == {(row, field) for row, (_, _, field) in INVALID.items()}
+
+    predictions = Prediction.objects.filter(batch_job=job)
+    stored = {p.row_number: p for p in predictions}
+    assert set(stored) == set(range(1, 31)) - set(INVALID)
+    assert stored[15].flags == [
+        {"field": "age", "rule": "out_of_range", "value": "-500"},
+        {"field": "pay_amt1", "rule": "out_of_range", "value": "99000000"},
+    ]
+    assert stored[15].inputs["age"] is None and stored[15].inputs["pay_amt1"] is None
+    assert stored[12].flags == [
+        {"field": "education", "rule": "unknown_choice", "value": "doctorate"}
+    ]
+    assert stored[12].inputs["education"] is None
+    assert stored[4].inputs["limit_bal"] is None
+    assert all(p.flags == [] for n, p in stored.items() if n not in flagged_rows)
+    assert predictions.exclude(flags=[]).count() == len(flagged_rows)
+
+    rows = result_rows(job)
+    assert rows[14]["flags"] == "age out of range: -500; pay_amt1 out of range: 99000000"
+    assert rows[14]["error"] == "" and rows[14]["score"] == str(stored[15].points)
+    assert rows[11]["flags"] == "education unknown choice: doctorate"
+    assert rows[0]["flags"] == "" and rows[2]["flags"] == "" and rows[2]["error"]
+
+
+def test_a_field_declared_refuse_makes_an_implausible_row_an_error(
+    officer, production_model, monkeypatch
+):
+    """`on_invalid="refuse"`: the row is an error naming its number and the field, as
+    before; the other fields keep the default (scored as missing, flagged)."""
+    scorecard = get_scorecard("card_default")
+    fields = tuple(
+        dataclasses.replace(f, on_invalid="refuse") if f.name == "limit_bal" else f
+        for f in scorecard.fields
+    )
+    monkeypatch.setitem(SCORECARDS, "card_default", dataclasses.replace(scorecard, fields=fields))
+    job = bulk_scoring.batch_job_create(
+        scorecard_key="card_default",
+        upload=upload(card_default_csv(20, implausible=True)),
+        owner=officer,
+    )
+    bulk_scoring.batch_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    error = BatchRowError.objects.get(job=job, row_number=4)
+    assert error.field == "limit_bal"
+    assert error.message == "Must be between 10000 and 1000000 NT$ (got 5700000)."
+    assert not Prediction.objects.filter(batch_job=job, row_number=4).exists()
+    assert Prediction.objects.get(batch_job=job, row_number=12).flags[0]["field"] == "education"
+    assert (job.rows_invalid, job.rows_flagged) == (4, 2)
+    assert job.flag_counts == {
+        "education": {"unknown_choice": 1},
+        "age": {"out_of_range": 1},
+        "pay_amt1": {"out_of_range": 1},
+    }
+    assert result_rows(job)[3]["error"].startswith("limit_bal: Must be between")
 
 
 def test_bulk_prediction_is_stored_as_a_single_prediction_would_be(officer, production_model):

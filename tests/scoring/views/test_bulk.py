@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from scoring.models import BatchScoringJob, JobStatus
+from scoring.models import BatchScoringJob, JobStatus, Prediction
 from scoring.services import bulk_scoring
 from tests.scoring.jobkit import card_default_csv, upload
 
@@ -134,3 +134,34 @@ def test_job_past_retention_says_its_files_were_deleted(officer_client, finished
     assert b"deleted " in listing.content
     result = officer_client.get(reverse("scoring:batch_job_result", args=[finished_job.pk]))
     assert result.status_code == 404
+
+
+def test_flagged_rows_are_shown_on_the_job_page_and_on_their_prediction(
+    officer_client, officer, production_model
+):
+    """Issue 14: the values a bulk row had set missing, in an officer's words."""
+    job = bulk_scoring.batch_job_create(
+        scorecard_key="card_default",
+        upload=upload(card_default_csv(16, implausible=True)),
+        owner=officer,
+    )
+    bulk_scoring.batch_job_run(job_id=job.pk)
+    page = officer_client.get(reverse("scoring:batch_job_detail", args=[job.pk])).content.decode()
+    assert "3 rows scored with 1 or more values set missing: " in page
+    sentence = (
+        "Credit limit 5,700,000 NT$ is outside the usual range (up to 1,000,000 NT$) and was "
+        "scored as not given."
+    )
+    assert sentence in page
+    assert "Age -500 years is outside the usual range (at least 18 years)" in page
+
+    flagged = Prediction.objects.get(batch_job=job, row_number=12)
+    result = officer_client.get(reverse("scoring:prediction_detail", args=[flagged.pk]))
+    assert result.status_code == 200
+    assert (
+        "Education “doctorate” is not one of the known choices and was scored as not given."
+        in result.content.decode()
+    )
+    plain = Prediction.objects.get(batch_job=job, row_number=1)
+    result = officer_client.get(reverse("scoring:prediction_detail", args=[plain.pk]))
+    assert "Values scored as not given" not in result.content.decode()
