@@ -3,6 +3,8 @@ output serializer. Who may see which row is the selectors' business (404 otherwi
 role may call which action is `required_permissions` (403 otherwise). Registered in
 `creditportal/api_router.py`, one line per resource."""
 
+import re
+
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils.decorators import method_decorator
@@ -178,8 +180,10 @@ class ScorecardScoreViewSet(viewsets.GenericViewSet):
     required_permissions = {"create": ["scoring.add_prediction"]}
 
     def create(self, request, key: str):
-        if key not in SCORECARDS:
-            raise Http404("No such scorecard.")
+        try:
+            get_scorecard(key)
+        except KeyError:
+            raise Http404("No such scorecard.") from None
         if not isinstance(request.data, dict):
             raise ValidationError(
                 {"non_field_errors": ["Send a JSON object of inputs keyed by field name."]}
@@ -205,6 +209,8 @@ def scorecard_score_endpoints(endpoints: list[tuple]) -> list[tuple]:
             expanded.append((path, path_regex, method, callback))
             continue
         for key in list(SCORECARDS):
+            if not re.fullmatch(SCORECARD_KEY, key):  # no URL of the route can hold it
+                continue
             try:
                 viewset = _scorecard_score_documented(key)
             except KeyError:  # removed while the schema was being generated
