@@ -478,6 +478,9 @@ SPECTACULAR_SETTINGS = {
         # Every background job (bulk scoring, retraining) has the same states.
         "JobStatusEnum": "scoring.jobs.models.JobStatus",
     },
+    # One operation per scorecard known when the schema is generated (`POST
+    # /scorecards/card_default/score/`...), each with its own request body.
+    "PREPROCESSING_HOOKS": ["scoring.api.views.scorecard_score_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "creditportal.api.base.document_error_responses",

@@ -60,10 +60,6 @@ ECHO_LIMIT = 40
 DISPLAY_YEARS_MONTHS = "years_months"
 # Field.unit of an amount in the scorecard's currency.
 UNIT_MONEY = "money"
-# Field.on_invalid values.
-ON_INVALID_MISSING = "missing"
-ON_INVALID_REFUSE = "refuse"
-ON_INVALID_CHOICES = (ON_INVALID_MISSING, ON_INVALID_REFUSE)
 PERIOD_UNITS = ("month", "quarter", "year", "week", "day")
 
 # Field.on_invalid values: what imported and bulk rows do with a value that was read but is

@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: users in each role, applicants, a Celery worker."""
 
+import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
@@ -8,6 +9,7 @@ import celery.app.task
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.urls import get_resolver
 from rest_framework.test import APIClient
 
 from applicants import scorecards
@@ -151,7 +153,10 @@ SMALL_FOREST = {"n_estimators": 25, "min_samples_leaf": 5}
 
 
 def _train(scorecard_key: str, seed: int):
-    scorecard = get_scorecard(scorecard_key)
+    return _train_scorecard(get_scorecard(scorecard_key), seed)
+
+
+def _train_scorecard(scorecard, seed: int):
     frame = synthetic_frame(scorecard, n=800, seed=seed)
     return train_scorecard(
         scorecard,
@@ -173,6 +178,39 @@ def trained_card_default():
 @pytest.fixture(scope="session")
 def trained_card_default_alt():
     return _train("card_default", seed=2)
+
+
+# --- a scorecard added while the process runs -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def lender_x_declaration():
+    """A lender's own scorecard, "lender_x": german_credit's fields under another key."""
+    return dataclasses.replace(get_scorecard("german_credit"), key="lender_x", label="Lender X")
+
+
+@pytest.fixture(scope="session")
+def trained_lender_x(lender_x_declaration):
+    return _train_scorecard(lender_x_declaration, seed=3)
+
+
+@pytest.fixture
+def lender_x(db, lender_x_declaration):
+    """ "lender_x" becomes a scorecard now, after start-up: no restart, no URLconf reloaded.
+    Stored as a manager would (a declaration in the database); the URLconf is loaded first,
+    as in a process that has served requests."""
+    get_resolver().url_patterns  # noqa: B018 (imports every URL module, the API router's too)
+    scorecards.declaration_store(document=lender_x_declaration.to_document())
+    return get_scorecard("lender_x")
+
+
+@pytest.fixture
+def lender_x_model(db, lender_x, trained_lender_x):
+    """A production model of lender_x, registered and promoted like any other."""
+    version = model_version_register(result=trained_lender_x, training_data_description="test")
+    model_version_promote_initial(version=version)
+    version.refresh_from_db()
+    return version
 
 
 @pytest.fixture(autouse=True)

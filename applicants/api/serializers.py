@@ -20,6 +20,19 @@ from creditportal.filters import MAX_ID
 from ml.scorecards import SCORECARDS
 
 
+class ScorecardKeyField(serializers.ChoiceField):
+    """The key of a scorecard that exists now (a product's scorecard in a request body).
+
+    Scorecards are data: one can be added or removed while the process runs, so the choices
+    are never fixed when a serializer class is defined. DRF builds each serializer instance's
+    fields afresh from their constructor arguments (`Field.__deepcopy__`), so they are read
+    here once per serializer instance: per request, and per schema generation. Any other key
+    is a 400 naming the field, like any choice field's."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=sorted(SCORECARDS), **kwargs)
+
+
 class ApplicantSerializer(serializers.ModelSerializer):
     owner = UserSummarySerializer(read_only=True, help_text="The loan officer who owns it.")
     national_id_masked = serializers.CharField(
@@ -148,6 +161,4 @@ class ApplicationCreateSerializer(ApplicationUpdateSerializer):
     applicant = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text="One of your applicants."
     )
-    scorecard = serializers.ChoiceField(
-        choices=list(SCORECARDS), help_text="The product's scorecard."
-    )
+    scorecard = ScorecardKeyField(help_text="The product's scorecard.")

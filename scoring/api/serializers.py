@@ -9,6 +9,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from applicants.api.serializers import ScorecardKeyField
 from creditportal.api.serializers import AnyObjectField, InputSerializer, UserSummarySerializer
 from creditportal.filters import MAX_ID
 from ml.schema import OUT_OF_RANGE, UNKNOWN_CHOICE, Field, FieldKind, Scorecard
@@ -398,18 +399,30 @@ class ScorecardSerializer(serializers.Serializer):
         return ModelVersionSummarySerializer(version).data if version else None
 
 
+# Key -> (the declaration a serializer was built for, that serializer). A scorecard's
+# declaration can be replaced while the process runs (a new version): an entry serves only
+# the very object it was built from, and holding that object keeps its identity unique.
+_INPUTS_SERIALIZERS: dict[str, tuple[Scorecard, type[serializers.Serializer]]] = {}
+
+
 def scorecard_inputs_serializer(scorecard_key: str) -> type[serializers.Serializer]:
-    """A serializer describing one scorecard's inputs, derived from its `ml` declaration.
+    """A serializer describing one scorecard's inputs, derived from its current declaration.
 
     It documents the request body of stateless scoring in the OpenAPI schema. Validation
     itself stays with the one scorecard validator (`ml.schema.validate_inputs`, via the
-    service), which also accepts choice labels and numbers written as text.
+    service), which also accepts choice labels and numbers written as text. KeyError for a
+    key that names no scorecard.
     """
     scorecard = get_scorecard(scorecard_key)
+    cached = _INPUTS_SERIALIZERS.get(scorecard_key)
+    if cached is not None and cached[0] is scorecard:
+        return cached[1]
     attrs = {field.name: _input_field(field) for field in scorecard.fields}
     attrs["__doc__"] = f"Inputs of the {scorecard.label} scorecard ({scorecard.key})."
     name = "".join(part.title() for part in scorecard.key.split("_")) + "InputsSerializer"
-    return type(name, (serializers.Serializer,), attrs)
+    serializer = type(name, (serializers.Serializer,), attrs)
+    _INPUTS_SERIALIZERS[scorecard_key] = (scorecard, serializer)
+    return serializer
 
 
 def _input_field(field: Field) -> serializers.Field:
@@ -460,7 +473,7 @@ def job_waiting_note(serializer: serializers.Serializer, job) -> str:
 
 
 class JobUploadSerializer(InputSerializer):
-    scorecard = serializers.ChoiceField(choices=sorted(SCORECARDS))
+    scorecard = ScorecardKeyField()
     file = serializers.FileField(help_text="A CSV file (multipart/form-data).")
 
 
@@ -568,11 +581,11 @@ class TrainingDatasetSerializer(serializers.ModelSerializer):
 
 
 class OutcomesExportSerializer(InputSerializer):
-    scorecard = serializers.ChoiceField(choices=sorted(SCORECARDS))
+    scorecard = ScorecardKeyField()
 
 
 class TrainingJobCreateSerializer(InputSerializer):
-    scorecard = serializers.ChoiceField(choices=sorted(SCORECARDS))
+    scorecard = ScorecardKeyField()
     dataset = serializers.PrimaryKeyRelatedField(
         queryset=TrainingDataset.objects.all(),
         required=False,

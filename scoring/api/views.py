@@ -3,6 +3,8 @@ output serializer. Who may see which row is the selectors' business (404 otherwi
 role may call which action is `required_permissions` (403 otherwise). Registered in
 `creditportal/api_router.py`, one line per resource."""
 
+import re
+
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils.decorators import method_decorator
@@ -48,6 +50,8 @@ from .serializers import (
 )
 
 ID = r"\d+"
+# A scorecard's key in a URL (a declaration's key is lower-case letters, digits and `_`).
+SCORECARD_KEY = r"[a-z0-9_]+"
 
 
 class PredictionViewSet(viewsets.GenericViewSet):
@@ -139,7 +143,7 @@ class ScorecardViewSet(viewsets.GenericViewSet):
     serializer_class = ScorecardSerializer
     filter_backends: list = []
     lookup_field = "key"
-    lookup_value_regex = r"[a-z0-9_]+"
+    lookup_value_regex = SCORECARD_KEY
     required_permissions = {"list": [], "retrieve": []}
 
     def list(self, request):
@@ -165,20 +169,27 @@ class ScorecardViewSet(viewsets.GenericViewSet):
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class ScorecardScoreViewSet(viewsets.GenericViewSet):
     """Score one applicant's inputs without storing an applicant: for systems that only want
-    a decision. The result is stored as a prediction (source `api`) for the audit."""
+    a decision. The result is stored as a prediction (source `api`) for the audit.
 
-    scorecard_key = ""
+    One route serves every scorecard (`scorecards/{key}/score/`): scorecards are data, and
+    one added while the process runs is scored at once. The schema still documents one
+    operation per scorecard, with its own request body (`scorecard_score_endpoints`)."""
+
     filter_backends: list = []
     pagination_class = None
     required_permissions = {"create": ["scoring.add_prediction"]}
 
-    def create(self, request):
+    def create(self, request, key: str):
+        try:
+            get_scorecard(key)
+        except KeyError:
+            raise Http404("No such scorecard.") from None
         if not isinstance(request.data, dict):
             raise ValidationError(
                 {"non_field_errors": ["Send a JSON object of inputs keyed by field name."]}
             )
         prediction = predictions.prediction_create_stateless(
-            scorecard_key=self.scorecard_key,
+            scorecard_key=key,
             inputs=request.data,
             requested_by=request.user,
             source=Prediction.Source.API,
@@ -186,32 +197,57 @@ class ScorecardScoreViewSet(viewsets.GenericViewSet):
         return Response(PredictionSerializer(prediction).data, status=status.HTTP_201_CREATED)
 
 
-def scorecard_score_viewsets() -> dict[str, type[ScorecardScoreViewSet]]:
-    """`POST scorecards/{key}/score/`, one viewset per scorecard, each documented with the
-    request body derived from that scorecard's fields (so a generated client gets a typed
-    method per scorecard). An unknown key matches no route: 404."""
-    viewsets_by_key = {}
-    for key, scorecard in SCORECARDS.items():
-        inputs = scorecard_inputs_serializer(key)
-        name = f"{inputs.__name__[: -len('InputsSerializer')]}ScoreViewSet"
-        viewset = type(name, (ScorecardScoreViewSet,), {"scorecard_key": key})
-        viewsets_by_key[key] = extend_schema_view(
-            create=extend_schema(
-                operation_id=f"scorecards_{key}_score",
-                summary=f"Score inputs with {scorecard.label} (stateless)",
-                description=(
-                    f"{scorecard.description}\n\nThe body holds the inputs keyed by field "
-                    "name (see `GET /api/v1/scorecards/" + key + "/`); choice labels and "
-                    "numbers written as text are accepted too. Each invalid field is named in "
-                    "`error.fields`. 409 `no_production_model` while the scorecard has no "
-                    "production model."
-                ),
-                request=inputs,
-                responses={201: PredictionSerializer},
-                tags=["scorecards"],
+def scorecard_score_endpoints(endpoints: list[tuple]) -> list[tuple]:
+    """drf-spectacular preprocessing hook: the one stateless-scoring route becomes one
+    operation per scorecard that exists when the schema is generated
+    (`/scorecards/card_default/score/`, operation `scorecards_card_default_score`), each with
+    the request body derived from that scorecard's fields, so a generated client gets a typed
+    method per scorecard. A scorecard added later is in the next schema served."""
+    expanded = []
+    for path, path_regex, method, callback in endpoints:
+        if getattr(callback, "cls", None) is not ScorecardScoreViewSet:
+            expanded.append((path, path_regex, method, callback))
+            continue
+        for key in list(SCORECARDS):
+            if not re.fullmatch(SCORECARD_KEY, key):  # no URL of the route can hold it
+                continue
+            try:
+                viewset = _scorecard_score_documented(key)
+            except KeyError:  # removed while the schema was being generated
+                continue
+            expanded.append(
+                (
+                    path.replace("{key}", key),
+                    path_regex.replace(f"(?P<key>{SCORECARD_KEY})", key),
+                    method,
+                    viewset.as_view(callback.actions, **callback.initkwargs),
+                )
             )
-        )(viewset)
-    return viewsets_by_key
+    return expanded
+
+
+def _scorecard_score_documented(key: str) -> type[ScorecardScoreViewSet]:
+    """A stand-in of `ScorecardScoreViewSet` for one scorecard, only for the schema."""
+    scorecard = get_scorecard(key)
+    inputs = scorecard_inputs_serializer(key)
+    name = f"{inputs.__name__[: -len('InputsSerializer')]}ScoreViewSet"
+    viewset = type(name, (ScorecardScoreViewSet,), {})
+    return extend_schema_view(
+        create=extend_schema(
+            operation_id=f"scorecards_{key}_score",
+            summary=f"Score inputs with {scorecard.label} (stateless)",
+            description=(
+                f"{scorecard.description}\n\nThe body holds the inputs keyed by field "
+                "name (see `GET /api/v1/scorecards/" + key + "/`); choice labels and "
+                "numbers written as text are accepted too. Each invalid field is named in "
+                "`error.fields`. 409 `no_production_model` while the scorecard has no "
+                "production model."
+            ),
+            request=inputs,
+            responses={201: PredictionSerializer},
+            tags=["scorecards"],
+        )
+    )(viewset)
 
 
 class ApplicationScoringViewSet(viewsets.GenericViewSet):

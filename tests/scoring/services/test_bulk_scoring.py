@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 
 from creditportal.errors import JobQueueUnavailable
 from ml.cleaning import MAX_FIELD_CHARS, read_csv_chunks
-from ml.scorecards import SCORECARDS, get_scorecard
+from ml.scorecards import get_scorecard
 from scoring.jobs import lifecycle, pipeline
 from scoring.models import (
     BatchRowError,
@@ -20,6 +20,7 @@ from scoring.models import (
 )
 from scoring.services import bulk_chunks, bulk_scoring
 from scoring.serving import model_version_load
+from tests.scorecardkit import use_scorecard
 from tests.scoring.jobkit import IMPLAUSIBLE, INVALID, card_default_csv, upload
 
 
@@ -123,7 +124,7 @@ def test_a_field_declared_refuse_makes_an_implausible_row_an_error(
         dataclasses.replace(f, on_invalid="refuse") if f.name == "limit_bal" else f
         for f in scorecard.fields
     )
-    monkeypatch.setitem(SCORECARDS, "card_default", dataclasses.replace(scorecard, fields=fields))
+    use_scorecard(dataclasses.replace(scorecard, fields=fields))
     job = bulk_scoring.batch_job_create(
         scorecard_key="card_default",
         upload=upload(card_default_csv(20, implausible=True)),

@@ -15,7 +15,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("applicants", "0007_scorecard_declarations"),
-        ("scoring", "0013_model_declarations"),
+        ("scoring", "0014_model_declarations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

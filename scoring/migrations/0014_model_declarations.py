@@ -38,7 +38,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("applicants", "0007_scorecard_declarations"),
-        ("scoring", "0012_batchscoringjob_chunk_bytes"),
+        ("scoring", "0013_prediction_flags"),
     ]
 
     operations = [
