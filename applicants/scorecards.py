@@ -161,6 +161,11 @@ def offered_keys() -> list[str]:
     return [key for key in scorecards if _view.enabled.get(key, key in SHIPPED)]
 
 
+def offered_scorecards() -> list[Scorecard]:
+    """The scorecards officers may open new applications with."""
+    return [get_scorecard(key) for key in offered_keys()]
+
+
 # --- storing ------------------------------------------------------------------------------
 
 

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_POST
 from creditportal.errors import ApplicationError
 from creditportal.roles import can_reassign_applicants
 from creditportal.views import form_add_errors
-from ml.scorecards import SCORECARDS, get_scorecard
+from ml.scorecards import get_scorecard
 
 from . import selectors, services
 from .forms import ApplicantForm, ApplicationForm, ReassignForm, ScorecardInputsForm
 from .models import Application
+from .scorecards import offered_scorecards
 
 PAGE_SIZE = 25
 
@@ -55,7 +56,7 @@ def applicant_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "applicant": applicant,
         "applications": applications,
-        "scorecards": SCORECARDS.values(),
+        "scorecards": offered_scorecards(),
         "can_reassign": can_reassign_applicants(request.user),
         "history": history,
         "history_hidden": history_hidden,
@@ -130,7 +131,7 @@ def application_create(request: HttpRequest, applicant_pk: int) -> HttpResponse:
         return render(
             request,
             "applicants/application_product.html",
-            {"applicant": applicant, "scorecards": SCORECARDS.values()},
+            {"applicant": applicant, "scorecards": offered_scorecards()},
         )
     scorecard = _scorecard_or_404(product)
     submit = "submit" in request.POST
