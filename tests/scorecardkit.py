@@ -17,3 +17,8 @@ def drop_scorecard(key: str) -> None:
     """The scorecard is no product any more (its stored declarations stay, as audit)."""
     ScorecardProduct.objects.filter(key=key).delete()
     scorecards.forget()
+
+
+def activate_current(key: str) -> None:
+    """Offer the scorecard to officers, as its first promotion does."""
+    scorecards.declaration_activate(scorecards.latest_declaration(key))

@@ -5,7 +5,7 @@ from applicants.filters import ApplicantFilter, ApplicationFilter
 from applicants.models import Application
 from tests.apikit import assert_error, ids
 from tests.factories import ApplicationFactory, valid_inputs
-from tests.scorecardkit import drop_scorecard
+from tests.scorecardkit import activate_current, drop_scorecard
 
 URL = "/api/v1/applications/"
 
@@ -69,6 +69,9 @@ def test_officer_opens_an_application_for_an_added_product(
     officer_client, applicant, lender_x, monkeypatch
 ):
     new = f"/applicants/{applicant.pk}/applications/new/"
+    # Offered from its first production model on.
+    assert "?product=lender_x" not in officer_client.get(new).content.decode()
+    activate_current("lender_x")
     chooser = officer_client.get(new).content.decode()
     assert "?product=lender_x" in chooser and "Lender X" in chooser
     page = officer_client.get(new, {"product": "lender_x"})

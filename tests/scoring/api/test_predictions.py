@@ -149,7 +149,7 @@ def test_stateless_refuses_the_implausible_values_bulk_scoring_flags(officer_api
         "validation_error",
         ["limit_bal", "education"],
     )
-    assert error["fields"]["limit_bal"] == ["Must be between 10000 and 1000000 NT$ (got 5700000)."]
+    assert error["fields"]["limit_bal"] == ["Must be between 10000 and 1000000 (got 5700000)."]
     assert "(got 'doctorate')" in error["fields"]["education"][0]
     assert not Prediction.objects.exists()
 

@@ -136,7 +136,7 @@ def test_a_field_declared_refuse_makes_an_implausible_row_an_error(
     assert job.status == JobStatus.SUCCEEDED, job.error
     error = BatchRowError.objects.get(job=job, row_number=4)
     assert error.field == "limit_bal"
-    assert error.message == "Must be between 10000 and 1000000 NT$ (got 5700000)."
+    assert error.message == "Must be between 10000 and 1000000 (got 5700000)."
     assert not Prediction.objects.filter(batch_job=job, row_number=4).exists()
     assert Prediction.objects.get(batch_job=job, row_number=12).flags[0]["field"] == "education"
     assert (job.rows_invalid, job.rows_flagged) == (4, 2)

@@ -149,7 +149,7 @@ def test_flagged_rows_are_shown_on_the_job_page_and_on_their_prediction(
     page = officer_client.get(reverse("scoring:batch_job_detail", args=[job.pk])).content.decode()
     assert "3 rows scored with 1 or more values set missing: " in page
     sentence = (
-        "Credit limit 5,700,000 NT$ is outside the usual range (up to 1,000,000 NT$) and was "
+        "Credit limit 5,700,000 is outside the usual range (up to 1,000,000) and was "
         "scored as not given."
     )
     assert sentence in page
