@@ -479,7 +479,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "scoring.jobs.models.JobStatus",
     },
     # One operation per scorecard known when the schema is generated (`POST
-    # /scorecards/card_default/score/`...), each with its own request body.
+    # /scorecards/{key}/score/` for each key), each with its own request body.
     "PREPROCESSING_HOOKS": ["scoring.api.views.scorecard_score_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

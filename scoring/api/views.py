@@ -200,7 +200,7 @@ class ScorecardScoreViewSet(viewsets.GenericViewSet):
 def scorecard_score_endpoints(endpoints: list[tuple]) -> list[tuple]:
     """drf-spectacular preprocessing hook: the one stateless-scoring route becomes one
     operation per scorecard that exists when the schema is generated
-    (`/scorecards/card_default/score/`, operation `scorecards_card_default_score`), each with
+    (`/scorecards/<key>/score/`, operation `scorecards_<key>_score`), each with
     the request body derived from that scorecard's fields, so a generated client gets a typed
     method per scorecard. A scorecard added later is in the next schema served."""
     expanded = []

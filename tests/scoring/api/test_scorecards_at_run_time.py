@@ -124,11 +124,11 @@ def test_schema_documents_an_added_scorecard_and_forgets_a_removed_one(
 def test_schema_follows_a_new_version_of_a_declaration(officer_api, lender_x, monkeypatch):
     assert scorecard_inputs_serializer("lender_x") is scorecard_inputs_serializer("lender_x")
     first = scorecard_inputs_serializer("lender_x")
-    fewer = tuple(f for f in lender_x.fields if f.name != "duration")
+    fewer = tuple(f for f in lender_x.fields if f.name != "job")
     use_scorecard(dataclasses.replace(lender_x, fields=fewer))
     second = scorecard_inputs_serializer("lender_x")
     assert second is not first
-    assert "duration" in first().fields and "duration" not in second().fields
+    assert "job" in first().fields and "job" not in second().fields
     body = served_schema(officer_api)["components"]["schemas"]["LenderXInputsRequest"]
     assert list(body["properties"]) == [f.name for f in fewer]
 

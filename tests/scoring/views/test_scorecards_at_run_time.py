@@ -13,7 +13,7 @@ FORMS = [BatchUploadForm, TrainingUploadForm, OutcomesExportForm, TrainingJobFor
 
 
 @pytest.mark.parametrize("form_class", FORMS)
-def test_forms_offer_the_scorecards_that_exist_now(form_class, lender_x_declaration, monkeypatch):
+def test_forms_offer_the_scorecards_that_exist_now(form_class, lender_x_declaration, db):
     made_before = form_class()
     assert "lender_x" not in dict(made_before.fields["scorecard"].choices)
     use_scorecard(lender_x_declaration)
