@@ -20,8 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DatabaseError, transaction
-from django.db.models import Count, Max
+from django.db import DatabaseError, IntegrityError, transaction
 
 from ml.declaration import DeclarationError, load_declaration
 from ml.schema import Scorecard
@@ -41,13 +40,29 @@ def document_sha256(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(document).encode()).hexdigest()
 
 
-def model_signature(scorecard: Scorecard) -> tuple:
-    """What a trained model depends on: its inputs, their kinds and choices, the classes and
-    the derived features. Two declarations with the same signature differ only in words,
-    ranges and policy, so a production model keeps working with either."""
-    fields = tuple((f.name, str(f.kind), f.choice_values, f.protected) for f in scorecard.fields)
-    derived = canonical_json({"derived": list(scorecard.to_document().get("derived") or [])})
-    return fields, tuple(scorecard.classes), scorecard.target, derived
+# What officers read and nothing else: a declaration that differs from the production
+# model's only in these is used at once (docs/declarations.md, "In use").
+WORDING = frozenset({"label", "description", "product", "provenance", "currency", "help"})
+WORDING |= {"phrase", "value_labels", "rationale"}
+
+
+def _without_words(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) <= {"value", "label"} and "value" in value:  # a choice or a class
+            return value["value"]
+        return {k: _without_words(v) for k, v in value.items() if k not in WORDING}
+    if isinstance(value, list):
+        return [_without_words(item) for item in value]
+    return value
+
+
+def model_signature(scorecard: Scorecard) -> str:
+    """Everything of a declaration but its words: what a trained model reads (fields, sources,
+    spellings, ranges, choices, what happens to implausible values, classes, derived
+    features) and decides with (costs, policy, never-a-reason). Two declarations with the
+    same signature differ only in what officers read, so a model trained on one serves the
+    other exactly as it would its own."""
+    return canonical_json(_without_words(scorecard.to_document()))
 
 
 def signature_differences(old: Scorecard, new: Scorecard) -> list[str]:
@@ -68,8 +83,17 @@ def signature_differences(old: Scorecard, new: Scorecard) -> list[str]:
             changes.append(f"field {name!r}: {'now' if b.protected else 'no longer'} protected")
     if old.classes != new.classes or old.target != new.target:
         changes.append("the outcome or its classes changed")
-    if model_signature(old)[3] != model_signature(new)[3]:
-        changes.append("the derived features changed")
+    if not changes and model_signature(old) != model_signature(new):
+        old_doc = _without_words(old.to_document())
+        new_doc = _without_words(new.to_document())
+        names = {f["name"]: f for f in old_doc.get("fields", [])}
+        for field_ in new_doc.get("fields", []):
+            if names.get(field_["name"], field_) != field_:
+                changes.append(f"field {field_['name']!r}: how it is read changed")
+        for part in ("target", "costs", "policy", "derived", "grouping", "forest", "groups"):
+            if old_doc.get(part) != new_doc.get(part):
+                changes.append(f"{part} changed")
+        changes = changes or ["what the model reads changed"]
     return sorted(changes)
 
 
@@ -99,10 +123,13 @@ def forget() -> None:
 
 
 def _stamp() -> tuple:
-    row = ScorecardProduct.objects.aggregate(
-        count=Count("id"), updated=Max("updated_at"), declaration=Max("declaration_id")
+    """The products table as it is now: a handful of rows, read whole, so that no write can
+    hide behind an unchanged count or maximum."""
+    return tuple(
+        ScorecardProduct.objects.order_by("key").values_list(
+            "key", "declaration_id", "declaration__sha256", "is_enabled"
+        )
     )
-    return row["count"], row["updated"], row["declaration"]
 
 
 def _refresh() -> bool:
@@ -114,18 +141,13 @@ def _refresh() -> bool:
     try:
         stamp = _stamp()
         if stamp != _view.stamp:
-            rows = list(
-                ScorecardProduct.objects.values_list(
-                    "key", "declaration_id", "declaration__sha256", "is_enabled"
-                )
-            )
-            active = {key: (pk, sha) for key, pk, sha, _ in rows}
+            active = {key: (pk, sha) for key, pk, sha, _ in stamp}
             missing = {pk for pk, sha in active.values() if (pk, sha) not in _view.declarations}
             for declaration in ScorecardDeclaration.objects.filter(id__in=missing):
                 scorecard = load_declaration(declaration.document)
                 _view.declarations[(declaration.id, declaration.sha256)] = scorecard
             _view.active = active
-            _view.enabled = {key: enabled for key, _, _, enabled in rows}
+            _view.enabled = {key: enabled for key, _, _, enabled in stamp}
             _view.stamp = stamp
     except DatabaseError:
         return False
@@ -225,14 +247,20 @@ def declaration_store(
     latest = latest_declaration(scorecard.key)
     if latest is not None and latest.sha256 == sha:
         return latest
-    declaration = ScorecardDeclaration.objects.create(
-        key=scorecard.key,
-        version=(latest.version + 1) if latest else 1,
-        document=canonical,
-        sha256=sha,
-        note=note[:300],
-        created_by=user,
-    )
+    try:
+        with transaction.atomic():
+            declaration = ScorecardDeclaration.objects.create(
+                key=scorecard.key,
+                version=(latest.version + 1) if latest else 1,
+                document=canonical,
+                sha256=sha,
+                note=note[:300],
+                created_by=user,
+            )
+    except IntegrityError:  # a first save of the same new key, at the same moment
+        raise DeclarationError(
+            [f"key: {scorecard.key!r} was saved by someone else just now; look at it and try again"]
+        ) from None
     if product is None:
         ScorecardProduct.objects.create(key=scorecard.key, declaration=declaration)
     elif model_signature(load_declaration(product.declaration.document)) == model_signature(
@@ -248,7 +276,17 @@ def declaration_store(
 @transaction.atomic
 def declaration_activate(declaration: ScorecardDeclaration) -> None:
     """Make the product use this declaration (its model went to production) and offer it
-    to officers: a scorecard is offered from its first production model on."""
+    to officers: a scorecard is offered from its first production model on.
+
+    A later version that differs from it only in words (stored while the model was
+    trained) is the one used, so promoting never brings back older wording."""
+    signature = model_signature(declaration_scorecard(declaration))
+    for later in ScorecardDeclaration.objects.filter(
+        key=declaration.key, version__gt=declaration.version
+    ).order_by("-version"):
+        if model_signature(declaration_scorecard(later)) == signature:
+            declaration = later
+            break
     product = ScorecardProduct.objects.select_for_update().filter(key=declaration.key).first()
     if product is None:
         ScorecardProduct.objects.create(
@@ -271,11 +309,6 @@ def declaration_waits_for(declaration: ScorecardDeclaration) -> list[str]:
     return signature_differences(
         declaration_scorecard(product.declaration), declaration_scorecard(declaration)
     ) or ["a newer version is in use"]
-
-
-def product_set_enabled(*, key: str, enabled: bool) -> None:
-    ScorecardProduct.objects.filter(key=key).update(is_enabled=enabled)
-    forget()
 
 
 def ensure_shipped_declarations() -> list[ScorecardDeclaration]:

@@ -413,6 +413,15 @@ def _fields(
             periods[slot] = built.name
         sources[source_key] = built.name
         fields[built.name] = built
+    # A column is found by its name or its source: one field's source may not be another
+    # field's name, or "duration" could read the column of another field.
+    for name in fields:
+        owner = sources.get(snake_case(name))
+        if owner is not None and owner != name:
+            errors.add(
+                f"fields.{owner}.source",
+                f"{fields[owner].source!r} is the name of another field ({name!r})",
+            )
     for name in groups:
         if not any(f.group == name for f in fields.values()):
             errors.add(f"groups.{name}", "has no member field")
@@ -605,7 +614,7 @@ def _aliases(
             errors.add(item_path, f"must be a non-empty text of at most {MAX_TOKEN} characters")
         elif kind == FieldKind.BOOLEAN and not isinstance(target, bool):
             errors.add(item_path, f"must be true or false (got {_echo(target)})")
-        elif kind != FieldKind.BOOLEAN and target not in choices:
+        elif kind != FieldKind.BOOLEAN and (not isinstance(target, str) or target not in choices):
             errors.add(item_path, f"must be one of the field's choice values (got {_echo(target)})")
         else:
             aliases[token] = target
@@ -659,7 +668,7 @@ def _target(value: Any, fields: dict[str, Field], errors: _Errors) -> dict[str, 
     for token, class_value in errors.mapping(data.get("aliases"), "target.aliases").items():
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
             errors.add(f"target.aliases.{token}", "must be a non-empty text")
-        elif class_value not in classes:
+        elif not isinstance(class_value, str) or class_value not in classes:
             errors.add(
                 f"target.aliases.{token}", f"names no declared class (got {_echo(class_value)})"
             )
@@ -669,6 +678,10 @@ def _target(value: Any, fields: dict[str, Field], errors: _Errors) -> dict[str, 
         errors.add("target.name", f"{name!r} is also a field")
     if source and snake_case(source) in {snake_case(f.source) for f in fields.values()}:
         errors.add("target.source", f"{source!r} is also the source of a field")
+    if source and snake_case(source) in fields:
+        errors.add("target.source", f"{source!r} is the name of a field")
+    if isinstance(name, str) and name in {snake_case(f.source) for f in fields.values()}:
+        errors.add("target.name", f"{name!r} is the source of a field")
     return {
         "name": name,
         "source": source,
@@ -928,7 +941,11 @@ def _synthetic(value, fields: dict[str, Field], classes: tuple[str, ...], errors
         path = f"synthetic.numeric_drivers[{index}]"
         if not (isinstance(item, list) and len(item) == 2 and _is_number(item[1])):
             errors.add(path, "must be [field, weight]")
-        elif item[0] not in fields or fields[item[0]].kind not in NUMBER_KINDS:
+        elif (
+            not isinstance(item[0], str)
+            or fields.get(item[0]) is None
+            or (fields[item[0]].kind not in NUMBER_KINDS)
+        ):
             errors.add(path, f"must name a numeric or integer field (got {_echo(item[0])})")
         else:
             numeric_drivers.append([item[0], float(item[1])])
@@ -939,9 +956,13 @@ def _synthetic(value, fields: dict[str, Field], classes: tuple[str, ...], errors
         path = f"synthetic.category_drivers[{index}]"
         if not (isinstance(item, list) and len(item) == 3 and _is_number(item[2])):
             errors.add(path, "must be [field, value, weight]")
-        elif item[0] not in fields or fields[item[0]].kind != FieldKind.CATEGORICAL:
+        elif (
+            not isinstance(item[0], str)
+            or fields.get(item[0]) is None
+            or (fields[item[0]].kind != FieldKind.CATEGORICAL)
+        ):
             errors.add(path, f"must name a categorical field (got {_echo(item[0])})")
-        elif item[1] not in fields[item[0]].choice_values:
+        elif not isinstance(item[1], str) or item[1] not in fields[item[0]].choice_values:
             errors.add(path, f"must name one of the field's choice values (got {_echo(item[1])})")
         else:
             category_drivers.append([item[0], item[1], float(item[2])])

@@ -5,8 +5,9 @@ from django.db import migrations, models
 
 
 def backfill(apps, schema_editor):
-    """Existing model versions were trained on the shipped declarations of their time: record
-    the shipped declaration as each scorecard's version 1 (unknown keys stay empty)."""
+    """Existing model versions were trained on the Python declarations these documents
+    replaced (same fields, kinds and choices): record the shipped document as each
+    scorecard's version 1 (unknown keys stay empty)."""
     import hashlib
     import json
 

@@ -21,6 +21,7 @@ from creditportal.errors import ApplicationError, JobQueueUnavailable
 from ml.cleaning import CleaningError
 from ml.declaration import DeclarationError
 from ml.profiling import ProfileError, field_spec, profile_csv, propose
+from ml.scorecards import SCORECARDS
 from scoring.jobs import lifecycle
 from scoring.models import ScorecardDraft, TrainingDataset, TrainingJob
 
@@ -29,7 +30,8 @@ from .training import training_job_create
 from .uploads import stored_name, upload_check, upload_sha256
 
 MANAGE_PERMISSION = "applicants.manage_scorecards"
-ROLES = ("input", "protected", "ignored", "id", "group", "target")
+COLUMN_ROLES = ("input", "protected", "ignored", "id")
+MAX_CLASSES = 20  # as a declaration allows (ml.declaration)
 INPUT_KINDS = ("integer", "numeric", "categorical", "boolean", "multi_categorical")
 
 
@@ -156,6 +158,7 @@ def apply_edits(proposal: dict, edits: dict[str, Any], *, spare: dict | None = N
     (values, best to worst), `bad` (values), `costs` (matrix) and, per column source,
     `columns[source] = {"role", "label", "help", "unit", "min", "max", "never_reason"}`.
     Validation is the declaration's own (`ml.declaration.load_declaration`), at save."""
+    _check_edits(edits)
     document = copy.deepcopy(proposal)
     for name in ("key", "label", "description", "currency", "product"):
         if name in edits:
@@ -174,16 +177,69 @@ def apply_edits(proposal: dict, edits: dict[str, Any], *, spare: dict | None = N
     return document
 
 
+EDIT_TEXTS = ("key", "label", "description", "currency", "product")
+COLUMN_EDITS = {"role", "label", "help", "unit", "min", "max", "never_reason"}
+
+
+def _check_edits(edits: Any) -> None:
+    """Edits of the right shapes (the API takes them as JSON): else a ValidationError
+    naming the part, before anything is built from them."""
+    problems = {}
+    if not isinstance(edits, dict):
+        raise ValidationError({"edits": "Send the edits as a JSON object."})
+    for name in EDIT_TEXTS:
+        if name in edits and not isinstance(edits[name], str):
+            problems[name] = "Must be text."
+    for name in ("classes", "bad"):
+        value = edits.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems[name] = "Must be a list of class values (text)."
+        elif len(value) > MAX_CLASSES:
+            problems[name] = f"At most {MAX_CLASSES} classes."
+    matrix = edits.get("costs", [])
+    if (
+        not isinstance(matrix, list)
+        or len(matrix) > MAX_CLASSES
+        or not all(isinstance(row, list) and len(row) <= MAX_CLASSES for row in matrix)
+    ):
+        problems["costs"] = "Must be a square matrix of numbers, one row per class."
+    columns = edits.get("columns", {})
+    if not isinstance(columns, dict) or not all(
+        isinstance(change, dict) and set(change) <= COLUMN_EDITS for change in columns.values()
+    ):
+        problems["columns"] = (
+            "Must map a column's header to its changes: " + ", ".join(sorted(COLUMN_EDITS)) + "."
+        )
+    else:
+        for source, change in columns.items():
+            if (change.get("role") or "input") not in COLUMN_ROLES:
+                problems["columns"] = (
+                    f"Column {source[:60]!r}: the use must be one of {', '.join(COLUMN_ROLES)} "
+                    "(the outcome column is chosen on its own)."
+                )
+    unknown = set(edits) - {*EDIT_TEXTS, "classes", "bad", "costs", "columns"}
+    for name in sorted(unknown)[:10]:
+        problems[str(name)[:60]] = "Unknown edit."
+    if problems:
+        raise ValidationError(problems)
+
+
 def _apply_column_edits(document: dict, columns: dict[str, dict], spare: dict) -> None:
     fields = {f.get("source") or f["name"]: f for f in document.get("fields", [])}
-    spare = {source: copy.deepcopy(f) for source, f in spare.items() if source not in fields}
+    taken = {(document.get("target") or {}).get("source")}
+    taken.add((document.get("grouping") or {}).get("source"))
+    spare = {
+        source: copy.deepcopy(f)
+        for source, f in spare.items()
+        if source not in fields and source not in taken
+    }
     ids = list(document.get("id_columns") or [])
     kept = []
     for source, field in {**fields, **spare}.items():
         change = columns.get(source, {})
         current = ("protected" if field.get("protected") else "input") if source in fields else ""
         role = change.get("role") or current or "ignored"
-        if role not in ROLES:
+        if role not in COLUMN_ROLES:
             raise ValidationError({"columns": f"Column {source!r}: unknown role {role!r}."})
         for name in ("label", "help", "unit", "min", "max", "never_reason"):
             if name in change:
@@ -207,6 +263,16 @@ def scorecard_draft_save(*, draft: ScorecardDraft, document: dict, by):
     locked = ScorecardDraft.objects.select_for_update().get(pk=draft.pk)
     if locked.status != lifecycle.JobStatus.SUCCEEDED:
         raise ApplicationError("The file has not been profiled yet.")
+    key = document.get("key") if isinstance(document, dict) else None
+    if isinstance(key, str) and (key in SCORECARDS or latest_declaration(key) is not None):
+        raise ValidationError(
+            {
+                "declaration": [
+                    f"key: {key[:64]!r} is already a scorecard; choose another key "
+                    "(an existing scorecard is edited from its own page)."
+                ]
+            }
+        )
     try:
         declaration = declaration_store(
             document=document, user=by, note=f"Made with the builder from {draft.original_name}"
@@ -247,6 +313,16 @@ def declaration_edit(*, declaration, edits: dict[str, Any], by, note: str = ""):
     words, ranges or costs is used at once; one that changes what the production model
     reads waits for a model trained on it (`applicants.scorecards.declaration_waits_for`)."""
     _require_manager(by)
+    latest = latest_declaration(declaration.key)
+    if latest is not None and latest.pk != declaration.pk:
+        raise ValidationError(
+            {
+                "declaration": [
+                    f"Edit the latest version (v{latest.version}): v{declaration.version}"
+                    " is older, and editing it would drop what came after it."
+                ]
+            }
+        )
     document = apply_edits(declaration.document, edits)
     try:
         return declaration_store(

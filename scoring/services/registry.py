@@ -22,8 +22,11 @@ def model_version_register(
     created_by=None,
     training_data_description: str = "",
     notes: str = "",
+    declaration=None,
 ) -> ModelVersion:
-    """Store a trained model as the scorecard's next version, a *candidate*."""
+    """Store a trained model as the scorecard's next version, a *candidate*. `declaration`:
+    the stored version it was trained on (a training job's); else the one whose document
+    the model carries."""
     model, report = result.model, result.report
     scorecard_key = model.key
     # Lock the scorecard's versions so two trainings cannot take the same number.
@@ -31,8 +34,12 @@ def model_version_register(
     latest = ModelVersion.objects.filter(scorecard=scorecard_key).aggregate(Max("version"))
     # Every model records the declaration it was trained on (stored now if it never was,
     # e.g. a shipped scorecard on a database set up before declarations were stored).
-    declaration = declaration_for(model.scorecard) or declaration_store(
-        document=model.scorecard.to_document(), note="Stored when a model was trained on it."
+    declaration = (
+        declaration
+        or declaration_for(model.scorecard)
+        or declaration_store(
+            document=model.scorecard.to_document(), note="Stored when a model was trained on it."
+        )
     )
     data = dump_model_bytes(model)
     sha256 = file_sha256(data)

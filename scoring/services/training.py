@@ -244,6 +244,7 @@ def _train_with_heartbeat(job: TrainingJob, token: str) -> None:
             created_by=job.requested_by,
             training_data_description=description,
             notes=f"Training job #{job.pk}",
+            declaration=job.declaration,
         )
         auto_promotion = _auto_promote(version, comparison)
         progress.log.append(

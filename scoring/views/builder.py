@@ -27,6 +27,7 @@ from scoring.models import ScorecardDraft
 from scoring.services import builder
 
 MANAGE = "applicants.manage_scorecards"
+MAX_CLASSES = 20  # as a declaration allows (ml.declaration)
 ROLE_LABELS = {
     "input": "input",
     "protected": "protected (fairness only)",
@@ -62,6 +63,7 @@ def declaration_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "versions": selectors.declaration_versions(key=declaration.key),
         "models": declaration.model_versions.order_by("-version")[:20],
         "waits_for": registry.declaration_waits_for(declaration),
+        "is_latest": registry.latest_declaration(declaration.key) == declaration,
     }
     return render(request, "scoring/builder/declaration_detail.html", context)
 
@@ -236,6 +238,9 @@ def edits_from_post(post, document: dict, profile: dict) -> tuple[dict, list[str
         if name in post:
             edits[name] = post.get(name, "").strip()
     classes = [c.strip() for c in post.get("classes", "").split(",") if c.strip()]
+    if len(classes) > MAX_CLASSES:
+        errors.append(f"Outcomes: at most {MAX_CLASSES} (got {len(classes)}).")
+        classes = classes[:MAX_CLASSES]
     if classes:
         edits["classes"] = classes
     if "bad" in post:
@@ -256,7 +261,7 @@ def edits_from_post(post, document: dict, profile: dict) -> tuple[dict, list[str
         prefix = f"col-{index}-"
         if post.get(prefix + "source") != column.get("header"):
             continue
-        change = {"role": post.get(prefix + "role", "")}
+        change = {"role": post[prefix + "role"]} if post.get(prefix + "role") else {}
         for name in ("label", "help", "unit"):
             if prefix + name in post:
                 change[name] = post.get(prefix + name, "").strip()
@@ -281,7 +286,7 @@ def _review_post(request: HttpRequest, draft: ScorecardDraft) -> HttpResponse:
         if action == "retarget":
             return _retarget(request, draft)
         edits, errors = edits_from_post(request.POST, base, draft.profile or {})
-        document = builder.apply_edits(base, edits)
+        document = builder.draft_document(draft, edits)
     except (ApplicationError, ValidationError) as error:
         return _render_draft(request, draft, draft.proposal, errors=[error_text(error)], status=400)
     if errors:
@@ -329,8 +334,9 @@ def draft_train(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required(MANAGE, raise_exception=True)
 def declaration_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Words, help, units, plausible ranges, never-a-reason and costs of a scorecard: a new
-    version, used at once (what the model reads does not change)."""
+    """A scorecard's words, help, units, ranges, never-a-reason, uses and costs: its next
+    version, used at once when only words changed, else once a model trained on it is
+    promoted (`applicants.scorecards.model_signature`)."""
     declaration = selectors.declaration_get(declaration_id=pk)
     document = declaration.document
     columns = {"columns": [{"header": f.get("source") or f["name"]} for f in document["fields"]]}

@@ -114,3 +114,47 @@ def test_the_key_of_a_scorecard_cannot_change_on_edit(db, manager):
     renamed["key"] = "other_key"
     with pytest.raises(DeclarationError, match="key"):
         scorecards.declaration_store(document=renamed, user=manager, key="lender_loan")
+
+
+def test_a_change_of_ranges_or_spellings_waits_for_its_model(db, manager):
+    first = scorecards.declaration_store(document=_lender_document(), user=manager)
+    ranged = _lender_document()
+    duration = next(f for f in ranged["fields"] if f["name"] == "duration")
+    duration["max"] = 60
+    second = scorecards.declaration_store(document=ranged, user=manager)
+
+    assert ScorecardProduct.objects.get(key="lender_loan").declaration == first
+    assert scorecards.declaration_waits_for(second) == ["field 'duration': how it is read changed"]
+
+
+def test_promoting_a_model_keeps_the_newer_wording_stored_meanwhile(db, manager):
+    first = scorecards.declaration_store(document=_lender_document(), user=manager)
+    fewer = _lender_document()
+    fewer["fields"] = [f for f in fewer["fields"] if f["name"] != "job"]
+    second = scorecards.declaration_store(document=fewer, user=manager)  # waits
+    reworded = copy.deepcopy(fewer)
+    reworded["fields"][0]["help"] = "Balance of the current account."
+    third = scorecards.declaration_store(document=reworded, user=manager)
+    assert (first.version, second.version, third.version) == (1, 2, 3)
+
+    scorecards.declaration_activate(second)  # a model trained on v2 is promoted
+
+    assert ScorecardProduct.objects.get(key="lender_loan").declaration == third
+    assert get_scorecard("lender_loan").fields[0].help_text == "Balance of the current account."
+
+
+def test_a_change_that_moves_neither_count_nor_maximum_reaches_other_processes(
+    db, manager, monkeypatch
+):
+    first = scorecards.declaration_store(document=_lender_document(), user=manager)
+    reworded = _lender_document()
+    reworded["label"] = "Renamed elsewhere"
+    second = scorecards.declaration_store(document=reworded, user=manager)
+    assert get_scorecard("lender_loan").label == "Renamed elsewhere"
+    # Another process points the product back at v1 with a bare UPDATE: the number of rows
+    # and the largest declaration id stay the same.
+    ScorecardProduct.objects.filter(key="lender_loan").update(declaration=first)
+    monkeypatch.setattr(scorecards, "RECHECK_SECONDS", 0.0)
+
+    assert get_scorecard("lender_loan").label == "Lender loan"
+    assert second.pk > first.pk

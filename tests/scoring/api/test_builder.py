@@ -2,6 +2,8 @@
 
 import copy
 
+import pytest
+
 from applicants.models import ScorecardDeclaration
 from ml.scorecards import SHIPPED, get_scorecard
 from scoring.models import ScorecardDraft, TrainingJob
@@ -80,3 +82,36 @@ def test_declarations_are_listed_and_a_new_version_stored(manager):
     listed = results(client.get(DECLARATIONS, {"key": "consumer_de"}))
     assert [d["version"] for d in listed] == [2, 1]
     assert_error(client.post(DECLARATIONS, {"document": "nope"}, format="json"), 400)
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        {"columns": ["HomeStatus"]},
+        {"columns": "HomeStatus"},
+        {"columns": {"HomeStatus": "input"}},
+        {"columns": {"HomeStatus": {"role": "target"}}},
+        {"classes": 5},
+        {"classes": [{"a": 1}, {"b": 2}]},
+        {"bad": 5},
+        {"costs": [[0] * 5000]},
+        {"label": ["x"]},
+        {"surprise": 1},
+    ],
+)
+def test_hostile_edits_are_a_400_naming_the_part(manager, edits):
+    draft = profiled_draft(manager)
+    response = client_for(manager).post(
+        f"{DRAFTS}{draft.pk}/save/", {"edits": edits}, format="json"
+    )
+    assert_error(response, 400)
+    assert not ScorecardDeclaration.objects.exists()
+
+
+def test_the_builder_does_not_overwrite_an_existing_scorecard(manager):
+    draft = profiled_draft(manager)
+    response = client_for(manager).post(
+        f"{DRAFTS}{draft.pk}/save/", {"edits": {"key": "german_credit"}}, format="json"
+    )
+    error = assert_error(response, 400, fields=["declaration"])
+    assert "already a scorecard" in error["fields"]["declaration"][0]

@@ -151,3 +151,26 @@ def test_an_edit_changing_what_the_model_reads_waits_for_its_model(manager_clien
     page = manager_client.get(response["Location"]).content.decode()
     assert "field &#x27;job&#x27; removed" in page
     assert "job" in get_scorecard("german_credit").field_names
+
+
+def test_a_column_left_out_can_be_made_an_input(manager_client, draft):
+    headers = [c["header"] for c in draft.profile["columns"]]
+    index = headers.index("CollectionsFee")  # proposed as ignored: a leak
+    response = manager_client.post(
+        f"/scorecards/drafts/{draft.pk}/",
+        review_post(draft, key="with_fee", **{f"col-{index}-role": "input"}),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    document = ScorecardDeclaration.objects.get(key="with_fee").document
+    assert "CollectionsFee" in {f.get("source") or f["name"] for f in document["fields"]}
+    assert document["target"]["source"] not in document["id_columns"]
+
+
+def test_only_the_latest_version_is_edited(manager_client, db):
+    from applicants.scorecards import ensure_shipped_declarations
+
+    first = next(d for d in ensure_shipped_declarations() if d.key == "german_credit")
+    manager_client.post(f"/scorecards/declarations/{first.pk}/edit/", {"label": "Consumer"})
+    response = manager_client.post(f"/scorecards/declarations/{first.pk}/edit/", {"label": "Other"})
+    assert response.status_code == 400
+    assert "Edit the latest version (v2)" in response.content.decode()
