@@ -170,17 +170,7 @@ def _review_rows(draft: ScorecardDraft, document: dict) -> dict:
             }
         )
     classes = [c["value"] for c in target.get("classes", [])]
-    matrix = (document.get("costs") or {}).get("matrix") or []
-    costs = [
-        {
-            "truth": truth,
-            "cells": [
-                {"predicted": predicted, "value": _cell(matrix, i, j), "name": f"cost_{i}_{j}"}
-                for j, predicted in enumerate(classes)
-            ],
-        }
-        for i, truth in enumerate(classes)
-    ]
+    costs = cost_rows(classes, document)
     return {
         "rows": rows,
         "classes": classes,
@@ -205,6 +195,21 @@ def column_summary(column: dict) -> str:
     if share:
         parts.append(f"{share:.0%} missing" if share >= 0.01 else "under 1% missing")
     return "; ".join(parts)
+
+
+def cost_rows(classes: list[str], document: dict) -> list[dict]:
+    """The cost matrix as the pages' table: a row per true class, a cell per prediction."""
+    matrix = (document.get("costs") or {}).get("matrix") or []
+    return [
+        {
+            "truth": truth,
+            "cells": [
+                {"predicted": predicted, "value": _cell(matrix, i, j), "name": f"cost_{i}_{j}"}
+                for j, predicted in enumerate(classes)
+            ],
+        }
+        for i, truth in enumerate(classes)
+    ]
 
 
 def _cell(matrix, i, j):
@@ -372,17 +377,7 @@ def declaration_edit(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     target = document.get("target") or {}
     classes = [c["value"] for c in target.get("classes", [])]
-    matrix = (document.get("costs") or {}).get("matrix") or []
-    costs = [
-        {
-            "truth": truth,
-            "cells": [
-                {"predicted": p, "value": _cell(matrix, i, j), "name": f"cost_{i}_{j}"}
-                for j, p in enumerate(classes)
-            ],
-        }
-        for i, truth in enumerate(classes)
-    ]
+    costs = cost_rows(classes, document)
     context = {
         "declaration": declaration,
         "document": document,
